@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+// Three groups: pure/simulated (fast, parallel), integration (real FUSE + SQLite + corosync on this
+// machine), lab (the Docker Compose cluster; one file at a time, long timeouts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'test/sim/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          include: ['test/lab/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 1_200_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
