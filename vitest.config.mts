@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // machine), lab (the Docker Compose cluster; one file at a time, long timeouts).
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summary-reporter.mts'],
     projects: [
       {
         test: {
