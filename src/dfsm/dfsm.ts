@@ -219,6 +219,13 @@ export class Dfsm<E = never> {
     return this.end();
   }
 
+  /** The shell could not multicast a state message: leave (restartable) and start over. */
+  sendFailed(reason: string, now: number): DfsmEffect<E>[] {
+    this.begin();
+    if (!isErrorMode(this.modeValue)) this.leave(reason, now);
+    return this.end();
+  }
+
   /** Release every waiter as not processed (e.g. quorum lost while a write is in flight). */
   releaseWaiters(reason: string): DfsmEffect<E>[] {
     this.begin();

@@ -27,8 +27,11 @@ export interface GroupHandler {
 export interface GroupTransport {
   /** Multicast with agreed order. Resolves 0 when handed to the group, or -errno (EBUSY) when it cannot be. */
   mcast(data: Buffer): Promise<number>;
-  /** Leave the group; the transport joins again later (spec §4.2: LEAVE is restartable). */
-  leave(): void;
+  /**
+   * Leave the group; the transport joins again later (spec §4.2: LEAVE is restartable).
+   * `rejoin === false` (ERROR/VERSION_ERROR): stay out until the process restarts.
+   */
+  leave(rejoin?: boolean): void;
 }
 
 /** Quorum as the shell sees it (libquorum in the daemon, a flag in the simulation). */
