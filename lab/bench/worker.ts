@@ -1,0 +1,62 @@
+/**
+ * The bench worker: a child process of the bench that performs the timed file operations on the
+ * mount, one at a time, as the main process asks. It hosts no daemon, so synchronous fs calls into
+ * the mount are safe here.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { MEASUREMENTS, removeScratch, type WorkerContext } from './operations';
+import type { WorkerReply, WorkerRequest } from './protocol';
+
+let ctx: WorkerContext | undefined;
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.startsWith(code) ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+function handle(req: WorkerRequest): Record<string, number> {
+  if (req.cmd === 'init') {
+    const workdir = path.join(req.mount, `bench-${process.pid}`);
+    fs.mkdirSync(workdir);
+    ctx = { mount: req.mount, workdir, node: req.node, vmidBase: req.vmidBase, createdDirs: [] };
+    return {};
+  }
+  if (!ctx) throw new Error('worker not initialised');
+  if (req.cmd === 'finish') {
+    removeScratch(ctx);
+    return {};
+  }
+  const name = req.name;
+  const m = MEASUREMENTS.find((x) => x.name === name);
+  if (!m) throw new Error(`unknown measurement ${name}`);
+  switch (req.cmd) {
+    case 'setup':
+      m.setup?.(ctx);
+      return {};
+    case 'run':
+      return m.run(ctx, req.limits);
+    case 'afterRun':
+      m.afterRun?.(ctx);
+      return {};
+    case 'teardown':
+      m.teardown?.(ctx);
+      return {};
+  }
+}
+
+process.on('message', (req: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = { id: req.id, ok: true, result: handle(req) };
+  } catch (err) {
+    reply = { id: req.id, ok: false, error: describeError(err) };
+  }
+  process.send?.(reply);
+});
+
+// The parent going away ends the worker.
+process.on('disconnect', () => process.exit(0));
