@@ -1,0 +1,147 @@
+/**
+ * config.db (spec §3) through better-sqlite3: table `tree` with the reference's exact schema,
+ * WAL, synchronous=NORMAL, 10 s busy timeout, statements prepared once, one transaction per
+ * mutation. Opening never rewrites an existing database: an unreadable file makes open throw.
+ */
+import * as fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { MemDbLoadError } from './load-error';
+import type { TreeStore } from './memdb';
+import { rowOfEntry } from './rows';
+import type { Change, DbRow } from './types';
+
+/** The reference's CREATE statement (column order, types and CHECKs are the format). */
+export const TREE_TABLE_SQL =
+  'CREATE TABLE IF NOT EXISTS tree (' +
+  '  inode INTEGER PRIMARY KEY NOT NULL,' +
+  "  parent INTEGER NOT NULL CHECK(typeof(parent)=='integer')," +
+  "  version INTEGER NOT NULL CHECK(typeof(version)=='integer')," +
+  "  writer INTEGER NOT NULL CHECK(typeof(writer)=='integer')," +
+  "  mtime INTEGER NOT NULL CHECK(typeof(mtime)=='integer')," +
+  "  type INTEGER NOT NULL CHECK(typeof(type)=='integer')," +
+  '  name TEXT NOT NULL,' +
+  '  data BLOB);';
+
+const BUSY_TIMEOUT_MS = 10_000;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+interface RawRow {
+  inode: unknown;
+  parent: unknown;
+  version: unknown;
+  writer: unknown;
+  mtime: unknown;
+  type: unknown;
+  name: unknown;
+  data: unknown;
+}
+
+export interface SqliteStoreOptions {
+  /**
+   * Page size for a database this call creates (SQLite default 4096). Only a new file takes it;
+   * it is a property of the file, not of the schema, and the reference reads any page size.
+   */
+  pageSize?: number;
+}
+
+export class SqliteTreeStore implements TreeStore {
+  private readonly selectAll: Database.Statement;
+  private readonly replaceRow: Database.Statement;
+  private readonly deleteRow: Database.Statement;
+  private readonly commitTx: (change: Change) => void;
+
+  private constructor(readonly file: string, readonly db: Database.Database) {
+    this.selectAll = db.prepare('SELECT inode, parent, version, writer, mtime, type, name, data FROM tree').safeIntegers(true);
+    this.replaceRow = db.prepare(
+      'REPLACE INTO tree (inode, parent, version, writer, mtime, type, name, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.deleteRow = db.prepare('DELETE FROM tree WHERE inode = ?');
+    this.commitTx = db.transaction((change: Change) => {
+      for (const inode of change.deletes) this.deleteRow.run(inode);
+      for (const e of change.upserts) this.writeRow(rowOfEntry(e));
+      this.writeRow(change.version);
+    });
+  }
+
+  /** Open (or create, mode 0600) the database file and its table; throws if it is not a usable SQLite DB. */
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteTreeStore {
+    const created = !fs.existsSync(file);
+    if (created) {
+      fs.closeSync(fs.openSync(file, 'wx', 0o600));
+      fs.chmodSync(file, 0o600); // whatever the umask
+    }
+    const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    try {
+      if (created && options.pageSize !== undefined) db.pragma(`page_size = ${Math.trunc(options.pageSize)}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(TREE_TABLE_SQL);
+      return new SqliteTreeStore(file, db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  load(): DbRow[] {
+    return (this.selectAll.all() as RawRow[]).map(decodeRow);
+  }
+
+  commit(change: Change): void {
+    this.commitTx(change);
+  }
+
+  replaceTree(deletes: number[], upserts: DbRow[], verify: (rows: DbRow[]) => boolean): boolean {
+    const rejected = new Error('sync commit: verify failed');
+    const tx = this.db.transaction(() => {
+      for (const inode of deletes) this.deleteRow.run(inode);
+      for (const row of upserts) this.writeRow(row);
+      if (!verify(this.load())) throw rejected;
+    });
+    try {
+      tx();
+      return true;
+    } catch (err) {
+      if (err === rejected) return false;
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private writeRow(row: DbRow): void {
+    const data = row.data !== null && row.data.length > 0 ? row.data : null;
+    const info = this.replaceRow.run(row.inode, row.parent, row.version, row.writer, row.mtime, row.type, row.name, data);
+    if (info.changes !== 1) throw new Error(`REPLACE of inode ${row.inode} changed ${info.changes} rows`);
+  }
+}
+
+/** One raw row (integers as BigInt) to a DbRow; MemDbLoadError naming the row when a column is unusable. */
+function decodeRow(raw: RawRow): DbRow {
+  const label = `row inode=${String(raw.inode)} name=${JSON.stringify(typeof raw.name === 'string' ? raw.name : String(raw.name))}`;
+  const fail = (why: string): never => {
+    throw new MemDbLoadError(`config.db: ${label}: ${why}`);
+  };
+  const int = (column: string, value: unknown): bigint => (typeof value === 'bigint' ? value : fail(`${column} is not an integer`));
+  const safe = (column: string, value: unknown): number => {
+    const v = int(column, value);
+    return v < 0n || v > MAX_SAFE ? fail(`${column} ${v} is out of range`) : Number(v);
+  };
+  if (typeof raw.name !== 'string') fail('name is not text');
+  let data: Buffer | null = null;
+  if (Buffer.isBuffer(raw.data)) data = raw.data;
+  else if (typeof raw.data === 'string') data = Buffer.from(raw.data, 'utf8');
+  else if (raw.data !== null) fail('data is neither a blob nor NULL');
+  return {
+    inode: safe('inode', raw.inode),
+    parent: safe('parent', raw.parent),
+    version: safe('version', raw.version),
+    writer: Number(BigInt.asUintN(32, int('writer', raw.writer))),
+    mtime: Number(BigInt.asUintN(32, int('mtime', raw.mtime))),
+    type: Number(BigInt.asUintN(8, int('type', raw.type))),
+    name: raw.name as string,
+    data,
+  };
+}
