@@ -1,0 +1,48 @@
+/**
+ * Where the daemon chooses what applies changes (spec §1, §7). Cluster mode = the database holds
+ * corosync.conf and -l was not given; local mode otherwise.
+ */
+import type { MemDb } from '../memdb/memdb';
+import { LocalBackend, type Clock, type FsBackend } from './backend';
+import { LocalStatusSource } from './local-status';
+import type { Logger } from './logger';
+
+export type FsMode = 'local' | 'cluster';
+
+export interface BackendContext {
+  memdb: MemDb;
+  nodename: string;
+  starttime: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** A running backend and how to stop it (leave CPG, finalize corosync handles, ...). */
+export interface RunningBackend {
+  backend: FsBackend;
+  stop(): Promise<void>;
+}
+
+export function decideMode(memdb: MemDb, forceLocal: boolean, logger: Logger): FsMode {
+  const hasCorosyncConf = memdb.lookup('corosync.conf') !== undefined;
+  if (hasCorosyncConf && forceLocal) logger.log('main', 'notice', 'forcing local mode (although corosync.conf exists)');
+  return hasCorosyncConf && !forceLocal ? 'cluster' : 'local';
+}
+
+export function createLocalBackend(ctx: BackendContext): RunningBackend {
+  const status = new LocalStatusSource(ctx.memdb, ctx.nodename, ctx.starttime, ctx.clock);
+  return { backend: new LocalBackend(ctx.memdb, status, ctx.clock), stop: async () => {} };
+}
+
+/**
+ * THE place where the cluster backend (dcdb + kvstore over corosync CPG, quorum, cmap) is created.
+ * Until it lands this runs the local backend so a node with corosync.conf still serves its tree.
+ */
+export async function createClusterBackend(ctx: BackendContext): Promise<RunningBackend> {
+  ctx.logger.log('main', 'warning', 'cluster mode is not available yet - running the local backend');
+  return createLocalBackend(ctx);
+}
+
+export async function createBackend(mode: FsMode, ctx: BackendContext): Promise<RunningBackend> {
+  return mode === 'cluster' ? createClusterBackend(ctx) : createLocalBackend(ctx);
+}

@@ -1,0 +1,69 @@
+/**
+ * Status file contents on a node without cluster services (local mode, spec §7): `.members` in its
+ * short form, a cluster log holding the start-up entry, an empty `.rrd`, `.vmlist` from memdb and
+ * `.version` with the observed-path counters (kept in step through the memdb listener).
+ */
+import type { MemDb } from '../memdb/memdb';
+import { ClusterLog } from '../kvstore/clusterlog';
+import { renderClusterLog } from '../status/clusterlog';
+import { renderMembers } from '../status/members';
+import { ObservedPathVersions } from '../status/observed-paths';
+import { renderRrdDump } from '../status/rrd';
+import { renderVersion } from '../status/version';
+import { renderVmlist } from '../status/vmlist';
+import type { Clock, StatusSource } from './backend';
+
+export class LocalStatusSource implements StatusSource {
+  readonly observed = new ObservedPathVersions();
+  readonly clusterLog_ = new ClusterLog();
+
+  constructor(
+    private readonly memdb: MemDb,
+    private readonly nodename: string,
+    private readonly starttime: number,
+    private readonly clock: Clock,
+  ) {
+    // The tree was loaded before we could listen: that load counts like every full load.
+    this.observed.bumpAll();
+    memdb.setListener({
+      pathChanged: (path) => this.observed.pathChanged(path),
+      treeReloaded: () => this.observed.bumpAll(),
+    });
+    this.clusterLog_.add({
+      node: nodename,
+      ident: 'root',
+      tag: 'cluster',
+      pid: process.pid,
+      time: starttime,
+      priority: 6,
+      msg: 'starting cluster log',
+    });
+  }
+
+  version(): string {
+    return renderVersion({
+      starttime: this.starttime,
+      clinfo: 0,
+      vmlist: this.memdb.vmlist().version,
+      paths: this.observed.entries(),
+      kvstore: [{ node: this.nodename, keys: [] }],
+    });
+  }
+
+  members(): string {
+    return renderMembers({ nodename: this.nodename, version: 0 });
+  }
+
+  vmlist(): string {
+    const list = this.memdb.vmlist();
+    return renderVmlist({ version: list.version, guests: list.guests });
+  }
+
+  clusterLog(): string {
+    return renderClusterLog(this.clusterLog_.entriesNewestFirst());
+  }
+
+  rrdDump(): string {
+    return renderRrdDump([], this.clock());
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Command line of `pmxcfs-ts` (spec §1): -f/--foreground, -l/--local, -d/--debug as the reference,
+ * plus --mount, --db and --nodename for tests and labs. An extra positional argument is an error
+ * ("too many arguments", exit status 255 like the reference's exit(-1)).
+ */
+import { hostname } from 'node:os';
+
+export const DEFAULT_MOUNT = '/etc/pve';
+export const DEFAULT_DB = '/var/lib/pve-cluster/config.db';
+
+export interface DaemonOptions {
+  foreground: boolean;
+  local: boolean;
+  debug: boolean;
+  mount: string;
+  db: string;
+  nodename: string;
+  /** Internal: fd of the pipe to the parent that waits for start-up (daemon mode). */
+  readyFd?: number;
+}
+
+export type ParseResult =
+  | { kind: 'run'; options: DaemonOptions }
+  | { kind: 'help'; text: string }
+  | { kind: 'error'; message: string };
+
+export const USAGE = `Usage:
+  pmxcfs-ts [OPTION...] - Proxmox Cluster File System (TypeScript)
+
+Help Options:
+  -h, --help            Show help options
+
+Application Options:
+  -d, --debug           Turn on debug messages
+  -f, --foreground      Do not daemonize server
+  -l, --local           Force local mode (ignore corosync.conf, force quorum)
+  --mount=DIR           Mount point (default ${DEFAULT_MOUNT})
+  --db=FILE             Database file (default ${DEFAULT_DB})
+  --nodename=NAME       Node name (default: host name up to the first dot)
+`;
+
+/** uname nodename up to the first dot. */
+export function defaultNodename(): string {
+  return hostname().split('.')[0] ?? hostname();
+}
+
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const o: DaemonOptions = {
+    foreground: false,
+    local: false,
+    debug: false,
+    mount: DEFAULT_MOUNT,
+    db: DEFAULT_DB,
+    nodename: defaultNodename(),
+  };
+  const valued = new Map<string, (v: string) => void>([
+    ['--mount', (v) => (o.mount = v)],
+    ['--db', (v) => (o.db = v)],
+    ['--nodename', (v) => (o.nodename = v)],
+    ['--ready-fd', (v) => (o.readyFd = Number.parseInt(v, 10))],
+  ]);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help' || arg === '-?') return { kind: 'help', text: USAGE };
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg : arg.slice(0, eq);
+      const set = valued.get(name);
+      if (set !== undefined) {
+        const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+        if (value === undefined || value === '') return { kind: 'error', message: `Missing argument for ${name}` };
+        set(value);
+        continue;
+      }
+      if (eq < 0 && name === '--foreground') o.foreground = true;
+      else if (eq < 0 && name === '--local') o.local = true;
+      else if (eq < 0 && name === '--debug') o.debug = true;
+      else return { kind: 'error', message: `Unknown option ${arg}` };
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (const flag of arg.slice(1)) {
+        if (flag === 'f') o.foreground = true;
+        else if (flag === 'l') o.local = true;
+        else if (flag === 'd') o.debug = true;
+        else if (flag === 'h') return { kind: 'help', text: USAGE };
+        else return { kind: 'error', message: `Unknown option -${flag}` };
+      }
+      continue;
+    }
+    return { kind: 'error', message: 'too many arguments' };
+  }
+  if (o.nodename === '' || o.nodename.includes('/')) return { kind: 'error', message: `invalid node name '${o.nodename}'` };
+  if (o.readyFd !== undefined && !(o.readyFd > 2)) return { kind: 'error', message: 'invalid --ready-fd' };
+  return { kind: 'run', options: o };
+}

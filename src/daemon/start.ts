@@ -1,0 +1,127 @@
+/**
+ * Start-up and shutdown of the daemon in the foreground process (spec §1): checks, lock, database,
+ * backend, FUSE mount, then serve until SIGTERM/SIGINT; shutdown commits buffered writes, unmounts
+ * and closes the database.
+ */
+import { closeSync, existsSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MemDb } from '../memdb/memdb';
+import { SqliteTreeStore } from '../memdb/sqlite-store';
+import { PveFs } from '../fuse/pve-fs';
+import { mountPveFs, type MountedFs } from '../fuse/mount';
+import { createBackend, decideMode, type RunningBackend } from './backend-factory';
+import { createClock } from './clock';
+import { importHostCorosyncConf } from './corosync-import';
+import { acquireLockFile } from './flock';
+import { Logger } from './logger';
+import type { DaemonOptions } from './options';
+import { pidFilePath } from './pidfile';
+import { ensureWwwDataGroup, prepareMountPoint } from './system-setup';
+
+export class StartupError extends Error {}
+
+/** Runs the daemon; resolves when it has shut down. Throws StartupError when it cannot start. */
+export async function runDaemon(o: DaemonOptions): Promise<void> {
+  const logger = new Logger(o.nodename, o.debug);
+  const daemonized = o.readyFd !== undefined;
+  if (daemonized) logger.useSyslog();
+  const clock = createClock();
+  const starttime = clock();
+
+  const fail = (msg: string): never => {
+    logger.log('main', 'crit', msg);
+    throw new StartupError(msg);
+  };
+
+  let gid = 0;
+  try {
+    gid = ensureWwwDataGroup();
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  process.umask(0o027);
+
+  const dbDir = dirname(o.db);
+  mkdirSync(dbDir, { recursive: true, mode: 0o755 });
+  const lockFd = await acquireLockFile(join(dbDir, '.pmxcfs.lockfile'), 10, 1000, () =>
+    logger.log('main', 'notice', 'unable to acquire pmxcfs lock - trying again'),
+  );
+  if (lockFd === null) fail(`unable to acquire pmxcfs lock on ${join(dbDir, '.pmxcfs.lockfile')} - another instance running?`);
+
+  let memdb: MemDb | undefined;
+  let running: RunningBackend | undefined;
+  let mounted: MountedFs | undefined;
+  const releaseAll = async (): Promise<void> => {
+    if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
+    if (running) await running.stop();
+    memdb?.close();
+    if (lockFd !== null) closeSync(lockFd);
+  };
+
+  try {
+    const create = !existsSync(o.db);
+    let store: SqliteTreeStore;
+    try {
+      store = SqliteTreeStore.open(o.db);
+    } catch (e) {
+      return fail(`unable to open database '${o.db}': ${(e as Error).message} (file left untouched)`);
+    }
+    try {
+      memdb = MemDb.open(store, clock());
+    } catch (e) {
+      store.close();
+      return fail(`unable to load database '${o.db}': ${(e as Error).message} (file left untouched)`);
+    }
+    if (create && !o.local) {
+      const msg = importHostCorosyncConf(memdb, clock());
+      if (msg !== null) logger.log('main', 'notice', msg);
+    }
+    const mode = decideMode(memdb, o.local, logger);
+    running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger });
+
+    const mountError = prepareMountPoint(o.mount);
+    if (mountError !== null) fail(mountError);
+    const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
+    try {
+      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg));
+    } catch (e) {
+      fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
+    }
+    logger.log('main', 'notice', `pmxcfs-ts started in ${mode} mode, mounted at ${o.mount}, database ${o.db}`);
+
+    if (daemonized) {
+      writeSync(o.readyFd!, '1');
+      closeSync(o.readyFd!);
+    }
+
+    await waitForTermination();
+    logger.log('main', 'notice', 'teardown filesystem');
+    const flushed = await fs.flushAll();
+    if (flushed < 0) logger.log('main', 'err', `committing buffered writes failed (${flushed})`);
+  } finally {
+    await releaseAll();
+    if (daemonized) removeQuietly(pidFilePath(o.db));
+  }
+  logger.log('main', 'notice', 'exit proxmox configuration filesystem');
+}
+
+function waitForTermination(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {});
+  });
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * `pmxcfs-ts`: the Proxmox cluster file system daemon (spec §1).
+ */
+import { closeSync, writeSync } from 'node:fs';
+import { daemonize } from './daemon/daemonize';
+import { parseArgs } from './daemon/options';
+import { runDaemon, StartupError } from './daemon/start';
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`pmxcfs-ts: ${parsed.message}\n`);
+    return 255;
+  }
+  const o = parsed.options;
+  if (!o.foreground) return daemonize(__filename, argv, o.db);
+  try {
+    await runDaemon(o);
+    return 0;
+  } catch (e) {
+    const msg = e instanceof StartupError ? e.message : ((e as Error).stack ?? String(e));
+    // A StartupError was logged already (stderr in the foreground); anything else is a bug.
+    if (!(e instanceof StartupError)) process.stderr.write(`pmxcfs-ts: ${msg}\n`);
+    if (o.readyFd !== undefined) {
+      try {
+        writeSync(o.readyFd, `pmxcfs-ts: ${msg}\n`);
+        closeSync(o.readyFd);
+      } catch {
+        // parent gone
+      }
+    }
+    return 255;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (e: unknown) => {
+    process.stderr.write(`pmxcfs-ts: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(255);
+  },
+);
