@@ -40,14 +40,14 @@ class AmplificationProbe {
   after(contentBytes: number): Record<string, number> {
     const daemonBytes = readProcIo(this.pid).writeBytes - this.start;
     let checkpointBytes = 0;
-    let busy = 0;
+    let frames = { busy: 0, logFrames: 0, checkpointedFrames: 0 };
     if (this.checkpointer) {
       const self0 = readProcIo('self').writeBytes;
-      busy = this.checkpointer.checkpoint('PASSIVE').busy;
+      frames = this.checkpointer.checkpoint('PASSIVE');
       checkpointBytes = readProcIo('self').writeBytes - self0;
     }
-    return { contentBytes, daemonBytes, checkpointBytes, checkpointBusy: busy,
-      amplification: (daemonBytes + checkpointBytes) / contentBytes };
+    return { contentBytes, daemonBytes, checkpointBytes, checkpointBusy: frames.busy, walFramesLeft: frames.logFrames,
+      walFramesCheckpointed: frames.checkpointedFrames, amplification: (daemonBytes + checkpointBytes) / contentBytes };
   }
 }
 
