@@ -1,0 +1,62 @@
+/**
+ * The origin side of dcdb (spec §5.1, §8.7): what a FUSE call does in cluster mode. Checks quorum,
+ * multicasts the operation and answers with the result of applying it here at delivery.
+ * Shell-facing (promises), but no I/O of its own: everything goes through the runner.
+ */
+import type { DfsmRunner } from '../dfsm/runner';
+import type { SendResult } from '../dfsm/dfsm';
+import type { QuorumSource } from '../dfsm/transport';
+import { Errno } from '../memdb/errno';
+import type { MemDb } from '../memdb/memdb';
+import { isLockDir } from '../memdb/paths';
+import { DT_DIR, type FsOp } from '../memdb/types';
+import type { DcdbEffect } from './app';
+import { DcdbMessageType, encodeFsOp, encodeUnlockMessage } from './messages';
+
+/** The release reason used when quorum is lost with writes in flight (answered EACCES). */
+export const QUORUM_LOST = 'quorum lost';
+
+export class DcdbClient {
+  constructor(
+    private readonly runner: DfsmRunner<DcdbEffect>,
+    private readonly memdb: MemDb,
+    private readonly quorum: QuorumSource,
+  ) {}
+
+  /**
+   * Replicate one operation: -EACCES without sending when not quorate; otherwise the result of
+   * applying it at delivery, -EACCES if quorum was lost meanwhile, -EBUSY if it was never applied.
+   */
+  async submit(op: FsOp): Promise<number> {
+    if (!this.quorum.quorate()) return -Errno.EACCES;
+    const message = encodeFsOp(op);
+    if (message === undefined) return -Errno.EFBIG;
+    return this.answer(await this.runner.send(message.subtype, message.payload));
+  }
+
+  /**
+   * utime(path, 0, 0) on a lock directory (spec §8.7): multicast UNLOCK_REQUEST (no wait), then
+   * the MTIME(0) operation, whose result (normally -EACCES) is the answer.
+   */
+  async requestUnlock(path: string): Promise<number> {
+    if (!this.quorum.quorate()) return -Errno.EACCES;
+    const entry = this.memdb.lookup(path);
+    const csum = entry !== undefined && entry.type === DT_DIR && isLockDir(path) ? this.memdb.lockChecksum(path) : undefined;
+    if (csum !== undefined) {
+      // Handed to the transport before the MTIME below, so it is ordered first.
+      void this.runner.sendAsync(DcdbMessageType.UNLOCK_REQUEST, encodeUnlockMessage({ csum, path }));
+    }
+    return this.submit({ kind: 'mtime', path, mtime: 0 });
+  }
+
+  /** Quorum changed: on loss every write in flight answers -EACCES at once. */
+  quorumChanged(quorate: boolean): void {
+    if (!quorate) this.runner.releaseWaiters(QUORUM_LOST);
+  }
+
+  private answer(result: SendResult): number {
+    if (result.processed) return result.result;
+    if (result.reason === QUORUM_LOST || !this.quorum.quorate()) return -Errno.EACCES;
+    return -Errno.EBUSY;
+  }
+}
