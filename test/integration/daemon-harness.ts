@@ -1,0 +1,115 @@
+/**
+ * Starts the built daemon (dist/src/main.js) as a separate process on a private mount and database
+ * and cleans up after it. Only the test process touches the mount; only our own daemon is killed.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const MAIN_JS = resolve(__dirname, '../../dist/src/main.js');
+
+export interface DaemonHandle {
+  dir: string;
+  mnt: string;
+  db: string;
+  proc: ChildProcess;
+  stderr: () => string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+export function makeTempDir(prefix = 'pmxcfs-it-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755); // www-data must be able to reach the mount inside
+  return dir;
+}
+
+export function isMounted(dir: string): boolean {
+  const target = resolve(dir);
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  return text.split('\n').some((l) => l.split(' ')[4] === target);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface StartOptions {
+  dir?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Wait for the mount (default true). */
+  waitMounted?: boolean;
+}
+
+export function spawnDaemon(o: StartOptions = {}): DaemonHandle {
+  const dir = o.dir ?? makeTempDir();
+  const mnt = join(dir, 'mnt');
+  const db = join(dir, 'config.db');
+  const args = o.args ?? ['-f', '-l', '--mount', mnt, '--db', db, '--nodename', 'node1'];
+  const proc = spawn(process.execPath, [MAIN_JS, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...o.env },
+  });
+  let err = '';
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | string>((res) =>
+    proc.on('exit', (code, signal) => res(code ?? signal ?? 'unknown')),
+  );
+  return { dir, mnt, db, proc, stderr: () => err, exited };
+}
+
+export async function waitUntilMounted(d: DaemonHandle, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!isMounted(d.mnt)) {
+    if (d.proc.exitCode !== null || d.proc.signalCode !== null) {
+      throw new Error(`daemon exited (${d.proc.exitCode ?? d.proc.signalCode}): ${d.stderr()}`);
+    }
+    if (Date.now() > deadline) throw new Error(`daemon did not mount ${d.mnt}: ${d.stderr()}`);
+    await sleep(50);
+  }
+}
+
+export async function startDaemon(o: StartOptions = {}): Promise<DaemonHandle> {
+  const d = spawnDaemon(o);
+  if (o.waitMounted !== false) await waitUntilMounted(d);
+  return d;
+}
+
+/** SIGTERM our daemon and wait for it to exit; SIGKILL if it does not within 20 s. */
+export async function stopDaemon(d: DaemonHandle): Promise<number | string> {
+  if (d.proc.exitCode === null && d.proc.signalCode === null) {
+    d.proc.kill('SIGTERM');
+    const timer = setTimeout(() => d.proc.kill('SIGKILL'), 20_000);
+    const r = await d.exited;
+    clearTimeout(timer);
+    return r;
+  }
+  return d.exited;
+}
+
+/** afterAll: make sure our daemon is gone, our mount is removed and the temp dir deleted. */
+export async function cleanup(d: DaemonHandle | undefined, removeDir = true): Promise<void> {
+  if (d === undefined) return;
+  if (d.proc.exitCode === null && d.proc.signalCode === null) {
+    d.proc.kill('SIGKILL');
+    await d.exited;
+  }
+  if (isMounted(d.mnt)) spawnSync('fusermount', ['-uz', d.mnt]);
+  if (removeDir && existsSync(d.dir) && !isMounted(d.mnt)) rmSync(d.dir, { recursive: true, force: true });
+}
+
+/** The errno code of a synchronous fs call, or 'ok'. */
+export function errnoOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
+}
+
+/** Runs a command as www-data (uid/gid 33, no supplementary groups). */
+export function asWwwData(cmd: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('setpriv', ['--reuid', '33', '--regid', '33', '--clear-groups', ...cmd], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
