@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { decideCorosyncConfUpdate, parseConfigVersion } from '../../../src/dcdb/corosync-conf';
+
+const conf = (v: number, extra = '') => `totem {\n  cluster_name: lab\n  config_version: ${v}\n}\n${extra}`;
+
+describe('corosync.conf (spec §9)', () => {
+  it('parses the first config_version', () => {
+    expect(parseConfigVersion(conf(7))).toBe(7);
+    expect(parseConfigVersion('config_version:3 config_version: 9')).toBe(3);
+    expect(parseConfigVersion('totem {}')).toBe(0);
+  });
+
+  it('decides write and reload', () => {
+    expect(decideCorosyncConfUpdate(undefined, conf(1))).toEqual({ write: false, reload: false, log: [] });
+    expect(decideCorosyncConfUpdate('', conf(1)).write).toBe(false);
+    expect(decideCorosyncConfUpdate('totem {}', conf(1)).log).toEqual(['unable to parse cluster config_version']);
+    expect(decideCorosyncConfUpdate(conf(2), conf(2))).toEqual({ write: false, reload: false, log: [] });
+    const older = decideCorosyncConfUpdate(conf(2), conf(3));
+    expect(older.write).toBe(false);
+    expect(older.log[0]).toContain('local corosync.conf is newer');
+    expect(decideCorosyncConfUpdate(conf(3), conf(2))).toMatchObject({ write: true, reload: true });
+    expect(decideCorosyncConfUpdate(conf(3), conf(2), false)).toMatchObject({ write: true, reload: false });
+    // No old file, or an old file without a version: write, never reload.
+    expect(decideCorosyncConfUpdate(conf(3), undefined)).toMatchObject({ write: true, reload: false });
+    expect(decideCorosyncConfUpdate(conf(3), 'garbage')).toMatchObject({ write: true, reload: false });
+    // Same version, different bytes: written.
+    expect(decideCorosyncConfUpdate(conf(3, '# x\n'), conf(3)).write).toBe(true);
+    expect(decideCorosyncConfUpdate(conf(3), conf(2)).log[0]).toContain('(version = 3)');
+  });
+});
