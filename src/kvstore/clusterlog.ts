@@ -192,8 +192,16 @@ export class ClusterLog {
       else rejected.push({ index, reason: decoded.error.toString() });
     });
 
+    // Same key, different bytes (a restarted node reusing a uid in the same second): keep the
+    // byte-wise smaller one, so the choice does not depend on who merges.
     const unique = new Map<string, ClogEntry>();
-    for (const list of lists) for (const e of list) if (!unique.has(entryKey(e))) unique.set(entryKey(e), e);
+    for (const list of lists) {
+      for (const e of list) {
+        const key = entryKey(e);
+        const held = unique.get(key);
+        if (!held || Buffer.compare(e.bytes, held.bytes) < 0) unique.set(key, e);
+      }
+    }
     const newestFirst = [...unique.values()].sort((a, b) => compareEntries(b, a));
 
     const size = this.ring.length;

@@ -263,6 +263,11 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
     return { entry, send: [{ subtype: KvstoreMessage.LOG, payload: encodeLog(entry) }] };
   }
 
+  /** The first line of every daemon's log (the reference writes it at start-up). */
+  startClusterLog(pid: number, now: number): { entry?: ClogEntry; send: KvOutMessage[] } {
+    return this.log({ ident: 'root', tag: 'cluster', pid, priority: 6, msg: 'starting cluster log' }, now);
+  }
+
   private setRrd(key: string, value: Buffer, now: number, res: { effects: KvstoreEffect[]; log: string[] }): boolean {
     const data = cStringValue(value, RRD_MAX_VALUE_SIZE);
     if (data === undefined) return false;

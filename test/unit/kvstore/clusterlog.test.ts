@@ -275,3 +275,31 @@ describe('state and merge', () => {
     );
   });
 });
+
+describe('merge property', () => {
+  it('gives identical buffers for any distribution and order of the same entries', () => {
+    const entryArb = fc.record({
+      node: fc.constantFrom('node1', 'node2', 'node3', 'node4'),
+      time: fc.integer({ min: 1000, max: 1100 }),
+      uid: fc.integer({ min: 1, max: 50 }),
+      msg: fc.string({ maxLength: 300 }),
+      holders: fc.subarray([0, 1, 2], { minLength: 1 }),
+    });
+    fc.assert(
+      fc.property(fc.array(entryArb, { maxLength: 600 }), fc.integer({ min: 0, max: 5 }), (specs, rotation) => {
+        const logs = [new ClusterLog(), new ClusterLog(), new ClusterLog()];
+        for (const s of specs) {
+          const e = packEntry({ node: s.node, ident: 'root', tag: 't', pid: 1, time: s.time, priority: 6, msg: s.msg }, s.uid)!;
+          for (const h of s.holders) logs[h]!.insert(e);
+        }
+        const states = logs.map((l) => l.state());
+        const perms = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [1, 0, 2], [2, 1, 0]];
+        const perm = perms[rotation]!;
+        logs.forEach((l, i) => l.merge(perm.filter((j) => j !== i).map((j) => states[j]!)));
+        expect(logs[1]!.bytes().equals(logs[0]!.bytes())).toBe(true);
+        expect(logs[2]!.bytes().equals(logs[0]!.bytes())).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -211,3 +211,28 @@ describe('kvstore on the DFSM', () => {
     expect(KvstoreMessage.LOG).toBe(3);
   });
 });
+
+describe('robustness', () => {
+  it('never throws on random payloads of any subtype', async () => {
+    const fc = (await import('fast-check')).default;
+    const kv = new Kvstore({ nodename: 'node1' });
+    kv.setClusterInfo(cluster);
+    const { ctx } = fakeCtx({ nodeid: 1, pid: 1 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.uint8Array({ maxLength: 600 }), (subtype, nodeid, bytes) => {
+        const out = kv.deliver({ nodeid, pid: 9 }, subtype, Buffer.from(bytes), NOW, ctx);
+        expect(out.kind).toBe('processed');
+      }),
+      { numRuns: 3000 },
+    );
+    expect(typeof kv.clusterLogJson()).toBe('string');
+  });
+
+  it('writes the start-up line', () => {
+    const kv = new Kvstore({ nodename: 'node1' });
+    kv.startClusterLog(987, NOW);
+    expect(kv.clusterLogJson()).toBe(
+      '{\n"data": [\n{"uid": 1, "time": 1716890000, "pri": 6, "tag": "cluster", "pid": 987, "node": "node1", "user": "root", "msg": "starting cluster log"}\n]\n}\n',
+    );
+  });
+});
