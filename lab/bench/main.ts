@@ -133,7 +133,8 @@ function jsonDocument(options: BenchOptions, target: Target, results: FigureResu
     command: ['npm', 'run', 'bench', '--', ...argv].join(' '),
     target: { description: target.description, mount: target.mount, pid: target.pid ?? null, db: target.db ?? null,
       ownDaemon: options.mount === undefined },
-    host: { hostname: os.hostname(), kernel: os.release(), cpus: os.cpus().length, node: process.version },
+    host: { hostname: os.hostname(), kernel: os.release(), cpus: os.cpus().length, node: process.version,
+      loadAverage: os.loadavg() },
     runs: options.runs,
     secondsPerRun: options.seconds,
     figures: results.map((r) => {
@@ -182,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await target.stop();
   }
-  process.stdout.write(`\npmxcfs benchmark: ${target.description}\nmedian of ${options.runs} run(s); C pmxcfs = reference daemon in local mode on this machine kind\n\n`);
+  process.stdout.write(`\npmxcfs benchmark: ${target.description}\nmedian of ${options.runs} run(s); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = reference daemon in local mode on this machine kind\n\n`);
   process.stdout.write(`${formatTable(results)}\n`);
   if (options.json !== undefined) {
     fs.writeFileSync(options.json, `${JSON.stringify(jsonDocument(options, target, results, argv), null, 2)}\n`);
