@@ -187,6 +187,11 @@ export class CpgGroup implements GroupTransport {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.teardown('left the group', true);
+      // The delay has passed already: initialise again now, not one more delay later.
+      if (this.state === 'waiting') {
+        this.clearTimer();
+        this.connect();
+      }
     }, this.reconnectDelayMs);
   }
 

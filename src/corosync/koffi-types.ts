@@ -44,7 +44,8 @@ export function lazyLibrary<T>(soname: string, declare: (lib: LibraryHandle) => 
 /** Reads `len` bytes at a C pointer into a Buffer the caller owns (the C memory is reused after the callback). */
 export function copyBytes(pointer: unknown, len: number): Buffer {
   if (len === 0 || pointer === null || pointer === undefined) return Buffer.alloc(0);
-  return Buffer.from(koffi.view(pointer, len));
+  // Buffer.from(ArrayBuffer) would share the C memory; from a Uint8Array it copies.
+  return Buffer.from(new Uint8Array(koffi.view(pointer, len)));
 }
 
 /** A 64-bit handle as returned in an out slot (koffi gives a bigint or, when small, a number). */

@@ -272,3 +272,84 @@ export class CorosyncNamespace {
     }
   }
 }
+
+export type JsonEvent = Record<string, unknown> & { ev: string };
+
+/**
+ * A child process that speaks JSON lines (commands on stdin, events on stdout), e.g.
+ * test/helpers/corosync-client.ts. Every event is kept, so a test can wait for one that already came.
+ */
+export class JsonLinesProcess {
+  readonly events: JsonEvent[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<() => void>();
+  private buffered = '';
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      this.buffered += chunk.toString();
+      let newline: number;
+      while ((newline = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, newline);
+        this.buffered = this.buffered.slice(newline + 1);
+        if (line.trim() === '') continue;
+        try {
+          this.events.push(JSON.parse(line) as JsonEvent);
+        } catch {
+          this.events.push({ ev: 'unparsed', line });
+        }
+      }
+      for (const wake of [...this.waiters]) wake();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        resolve({ code, signal });
+        for (const wake of [...this.waiters]) wake();
+      });
+    });
+  }
+
+  send(command: Record<string, unknown>): void {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+  }
+
+  /** The first event from index `from` on that matches; rejects after `timeoutMs` (a hang, not a speed check). */
+  waitFor(match: (event: JsonEvent) => boolean, options: { from?: number; timeoutMs?: number } = {}): Promise<JsonEvent> {
+    const from = options.from ?? 0;
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        for (let i = from; i < this.events.length; i++) {
+          if (match(this.events[i]!)) {
+            cleanup();
+            resolve(this.events[i]!);
+            return;
+          }
+        }
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          cleanup();
+          reject(new Error(`client exited (${this.child.exitCode ?? this.child.signalCode}); stderr: ${this.stderr.join('')}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no matching event in ${timeoutMs} ms; last events: ${JSON.stringify(this.events.slice(-10))}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Sends a command and waits for the event it answers with. */
+  async request(command: Record<string, unknown>, answer: string, timeoutMs?: number): Promise<JsonEvent> {
+    const from = this.events.length;
+    this.send(command);
+    return this.waitFor((e) => e.ev === answer, { from, timeoutMs });
+  }
+}
