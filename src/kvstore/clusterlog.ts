@@ -39,22 +39,35 @@ export function compareEntries(a: ClogEntry, b: ClogEntry): number {
  * after the newest entry may be overwritten; a prev link that wraps back into the part already
  * walked ends the walk) plus bounds and cycle checks for buffers from peers.
  */
-function walkNewestFirst(buf: Buffer): Decoded<ClogEntry[]> {
+function* walkEntries(buf: Buffer): Generator<Decoded<ClogEntry>> {
   const size = buf.length;
   const newest = buf.readUInt32LE(4);
-  const out: ClogEntry[] = [];
   const seen = new Set<number>();
   let cpos = newest;
   while (cpos && (cpos <= newest || cpos > newest + CLOG_MAX_ENTRY_SIZE)) {
-    if (cpos < CLOG_HEADER_SIZE || cpos % 8 !== 0) return fail('range', `cluster log entry offset ${cpos}`);
-    if (seen.has(cpos)) return fail('range', `cluster log chain loops at ${cpos}`);
+    if (cpos < CLOG_HEADER_SIZE || cpos % 8 !== 0) {
+      yield fail('range', `cluster log entry offset ${cpos}`);
+      return;
+    }
+    if (seen.has(cpos)) {
+      yield fail('range', `cluster log chain loops at ${cpos}`);
+      return;
+    }
     seen.add(cpos);
     const entry = readEntryAt(buf, cpos, size, false);
-    if (!entry.ok) return entry;
-    out.push(entry.value);
+    yield entry;
+    if (!entry.ok) return;
     const prev = buf.readUInt32LE(cpos);
-    if (cpos < prev && prev <= newest) break;
+    if (cpos < prev && prev <= newest) return;
     cpos = prev;
+  }
+}
+
+function walkNewestFirst(buf: Buffer): Decoded<ClogEntry[]> {
+  const out: ClogEntry[] = [];
+  for (const entry of walkEntries(buf)) {
+    if (!entry.ok) return { ok: false, error: entry.error };
+    out.push(entry.value);
   }
   return ok(out);
 }
@@ -155,6 +168,14 @@ export class ClusterLog {
     const walked = walkNewestFirst(this.ring);
     // Our own ring is built by appendToRing only, so the walk cannot fail.
     return walked.ok ? walked.value : [];
+  }
+
+  /** Entries newest first, decoded lazily (a reader that needs the first 50 stops early). */
+  *iterateNewestFirst(): Generator<ClogEntry> {
+    for (const entry of walkEntries(this.ring)) {
+      if (!entry.ok) return;
+      yield entry.value;
+    }
   }
 
   /** The raw ring buffer (a copy). */

@@ -181,7 +181,7 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
 
   /** `.clusterlog` / IPC op 8. */
   clusterLogJson(options: ClusterLogDumpOptions = {}): string {
-    return renderClusterLog(this.clusterLog.entriesNewestFirst(), options);
+    return renderClusterLog(this.clusterLog.iterateNewestFirst(), options);
   }
 
   /** `.rrd` text; samples older than 300 s are dropped from the cache first. */
