@@ -87,6 +87,11 @@ export class DfsmRunner<E = never> implements GroupHandler {
     this.run(this.dfsm.tick(this.options.now()));
   }
 
+  /** Start a verify round now (acts only on the lowest-nodeid member when SYNCED). */
+  verifyRequest(): void {
+    this.run(this.dfsm.verifyRequest(this.options.now()));
+  }
+
   // ---- effects ----
 
   private run(effects: DfsmEffect<E>[], onNormalSent?: (rc: number) => void): void {
