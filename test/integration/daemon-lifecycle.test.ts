@@ -1,0 +1,198 @@
+/**
+ * The daemon as a process (spec §1): restart keeps the tree, kill -9 loses no closed write, a second
+ * instance and a corrupt database are refused, SIGTERM commits and unmounts, daemonizing, flags.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  MAIN_JS,
+  cleanup,
+  isMounted,
+  makeTempDir,
+  spawnDaemon,
+  startDaemon,
+  stopDaemon,
+  waitUntilMounted,
+  type DaemonHandle,
+} from './daemon-harness';
+
+const started: DaemonHandle[] = [];
+const track = (d: DaemonHandle) => (started.push(d), d);
+afterEach(async () => {
+  for (const d of started.splice(0)) await cleanup(d);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('command line', () => {
+  it('an extra positional argument: "too many arguments", exit 255', () => {
+    const r = spawnSync(process.execPath, [MAIN_JS, '-f', 'extra'], { encoding: 'utf8' });
+    expect(r.status).toBe(255);
+    expect(r.stderr).toContain('too many arguments');
+  });
+
+  it('--help prints the options', () => {
+    const r = spawnSync(process.execPath, [MAIN_JS, '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--foreground');
+    expect(r.stdout).toContain('--local');
+  });
+});
+
+describe('persistence', () => {
+  it('a restart with the same database keeps every file', async () => {
+    const d1 = track(await startDaemon());
+    fs.mkdirSync(join(d1.mnt, 'nodes/node1/qemu-server'), { recursive: true });
+    fs.writeFileSync(join(d1.mnt, 'nodes/node1/qemu-server/100.conf'), 'cores: 2\n');
+    fs.mkdirSync(join(d1.mnt, 'priv'));
+    fs.writeFileSync(join(d1.mnt, 'priv/authkey.key'), Buffer.alloc(3000, 7));
+    fs.writeFileSync(join(d1.mnt, 'datacenter.cfg'), 'keyboard: de\n');
+    expect(await stopDaemon(d1)).toBe(0);
+    expect(isMounted(d1.mnt)).toBe(false);
+
+    const d2 = track(await startDaemon({ dir: d1.dir }));
+    expect(fs.readFileSync(join(d2.mnt, 'nodes/node1/qemu-server/100.conf'), 'utf8')).toBe('cores: 2\n');
+    expect(fs.readFileSync(join(d2.mnt, 'priv/authkey.key'))).toEqual(Buffer.alloc(3000, 7));
+    expect(fs.readFileSync(join(d2.mnt, 'datacenter.cfg'), 'utf8')).toBe('keyboard: de\n');
+    expect(fs.readFileSync(join(d2.mnt, '.vmlist'), 'utf8')).toContain('"100": { "node": "node1", "type": "qemu"');
+  });
+
+  it('SIGTERM commits writes pending on an open file, unmounts and exits 0', async () => {
+    const d1 = track(await startDaemon());
+    const fd = fs.openSync(join(d1.mnt, 'open-at-exit'), 'w');
+    fs.writeSync(fd, 'pending');
+    expect(await stopDaemon(d1)).toBe(0);
+    expect(isMounted(d1.mnt)).toBe(false);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // the mount is gone
+    }
+    const d2 = track(await startDaemon({ dir: d1.dir }));
+    expect(fs.readFileSync(join(d2.mnt, 'open-at-exit'), 'utf8')).toBe('pending');
+  });
+
+  it('kill -9 during a stream of writes loses no write whose close returned', async () => {
+    const d1 = track(await startDaemon());
+    const writer = `
+      const fs = require('fs');
+      for (let i = 0; ; i++) {
+        try { fs.writeFileSync(process.argv[1] + '/f' + i, 'content-' + i + '-'.repeat(i % 700)); }
+        catch (e) { process.exit(0); }
+        process.stdout.write(i + '\\n');
+      }`;
+    const w = spawn(process.execPath, ['-e', writer, d1.mnt], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let confirmed = -1;
+    let out = '';
+    w.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const lines = out.split('\n');
+      out = lines.pop()!;
+      for (const l of lines) confirmed = Number(l);
+    });
+    while (confirmed < 300) await sleep(20);
+    d1.proc.kill('SIGKILL');
+    await d1.exited;
+    await new Promise((r) => w.on('exit', r));
+    const lastConfirmed = confirmed;
+    spawnSync('fusermount', ['-uz', d1.mnt]);
+
+    const d2 = track(await startDaemon({ dir: d1.dir }));
+    for (let i = 0; i <= lastConfirmed; i++) {
+      expect(fs.readFileSync(join(d2.mnt, `f${i}`), 'utf8')).toBe(`content-${i}${'-'.repeat(i % 700)}`);
+    }
+  });
+});
+
+describe('refusals', () => {
+  it('a second instance on the same database is refused', async () => {
+    const d1 = track(await startDaemon());
+    const dir2 = makeTempDir();
+    const d2 = track(
+      spawnDaemon({ dir: dir2, args: ['-f', '-l', '--mount', join(dir2, 'mnt'), '--db', d1.db, '--nodename', 'node1'] }),
+    );
+    expect(await d2.exited).toBe(255);
+    expect(d2.stderr()).toContain('unable to acquire pmxcfs lock');
+    expect(isMounted(join(dir2, 'mnt'))).toBe(false);
+    expect(isMounted(d1.mnt)).toBe(true);
+  });
+
+  it('a mount point that is already mounted is refused', async () => {
+    const d1 = track(await startDaemon());
+    const dir2 = makeTempDir();
+    const d2 = track(
+      spawnDaemon({ dir: dir2, args: ['-f', '-l', '--mount', d1.mnt, '--db', join(dir2, 'config.db'), '--nodename', 'n'] }),
+    );
+    expect(await d2.exited).toBe(255);
+    expect(d2.stderr()).toContain('already mounted');
+  });
+
+  it('a corrupt database is refused and left untouched', async () => {
+    const dir = makeTempDir();
+    const db = join(dir, 'config.db');
+    const garbage = Buffer.alloc(8192, 0x5a);
+    fs.writeFileSync(db, garbage);
+    const d = track(spawnDaemon({ dir }));
+    expect(await d.exited).toBe(255);
+    expect(d.stderr()).toContain('unable to open database');
+    expect(fs.readFileSync(db)).toEqual(garbage);
+    expect(isMounted(d.mnt)).toBe(false);
+  });
+
+  it('a database with an invalid tree is refused and left untouched', async () => {
+    const dir = makeTempDir();
+    const db = join(dir, 'config.db');
+    const d1 = track(await startDaemon({ dir }));
+    fs.writeFileSync(join(d1.mnt, 'x'), 'x');
+    await stopDaemon(d1);
+    // A row whose parent does not exist.
+    const r = spawnSync('sqlite3', [db, "INSERT INTO tree VALUES (999, 777, 3, 0, 0, 8, 'orphan', NULL);"]);
+    expect(r.status).toBe(0);
+    const before = fs.readFileSync(db);
+    const d2 = track(spawnDaemon({ dir }));
+    expect(await d2.exited).toBe(255);
+    expect(d2.stderr()).toContain('unable to load database');
+    expect(fs.readFileSync(db)).toEqual(before);
+  });
+});
+
+describe('daemon mode', () => {
+  it('without -f: exits 0 once mounted, writes the pid file, SIGTERM stops and removes it', async () => {
+    const dir = makeTempDir();
+    const mnt = join(dir, 'mnt');
+    const db = join(dir, 'config.db');
+    const r = spawnSync(process.execPath, [MAIN_JS, '-l', '--mount', mnt, '--db', db, '--nodename', 'node1'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(isMounted(mnt)).toBe(true);
+    const pid = Number(fs.readFileSync(join(dir, 'pmxcfs.pid'), 'utf8').trim());
+    expect(pid).toBeGreaterThan(0);
+    try {
+      expect(fs.readFileSync(join(mnt, '.members'), 'utf8')).toContain('"nodename": "node1"');
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100 && isMounted(mnt); i++) await sleep(100);
+    }
+    expect(isMounted(mnt)).toBe(false);
+    for (let i = 0; i < 50 && fs.existsSync(join(dir, 'pmxcfs.pid')); i++) await sleep(100);
+    expect(fs.existsSync(join(dir, 'pmxcfs.pid'))).toBe(false);
+  });
+
+  it('without -f, a failing start reports the error and exits 255', () => {
+    const dir = makeTempDir();
+    fs.writeFileSync(join(dir, 'config.db'), 'not a database at all, definitely not one'.repeat(200));
+    const r = spawnSync(
+      process.execPath,
+      [MAIN_JS, '-l', '--mount', join(dir, 'mnt'), '--db', join(dir, 'config.db'), '--nodename', 'node1'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(255);
+    expect(r.stderr).toContain('unable to open database');
+  });
+});
+
+// keep the import used when the helpers change
+void waitUntilMounted;
