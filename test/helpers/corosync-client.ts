@@ -58,6 +58,11 @@ const handler = {
   },
   deliver(from: GroupMember, data: Buffer) {
     delivered++;
+    // A multicast from inside the delivery callback (the DFSM answers SYNC_START this way).
+    if (data.toString() === 'ping') {
+      void group!.mcast(Buffer.from('pong')).then((rc) => emit({ ev: 'pong-sent', rc }));
+    }
+    if (data.toString() === 'pong') emit({ ev: 'pong-delivered', from });
     if (self === null || from.nodeid !== self.nodeid || from.pid !== self.pid || data.length < 8) return;
     const key = `${data.readUInt32LE(0)}:${data.readUInt32LE(4)}`;
     const wake = waiting.get(key);
@@ -182,7 +187,7 @@ async function handle(command: Record<string, unknown>): Promise<void> {
       emit({ ev: 'flood-done', ...(await floodStop()) });
       return;
     case 'mcast-one':
-      emit({ ev: 'mcast-one-done', rc: await group!.mcast(Buffer.from('one')) });
+      emit({ ev: 'mcast-one-done', rc: await group!.mcast(Buffer.from((command.text as string | undefined) ?? 'one')) });
       return;
     case 'leave':
       group!.leave();
