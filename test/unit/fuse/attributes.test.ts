@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { acceptedChmodMode, buildStat, permissionBits } from '../../../src/fuse/attributes';
+import { resolvePath } from '../../../src/fuse/virtual-entries';
+
+describe('permission model (spec §8.2)', () => {
+  it('quorate: dirs 0755, files 0640, private 0700/0600, root 0755', () => {
+    expect(permissionBits('dir', 'nodes', true)).toBe(0o755);
+    expect(permissionBits('file', 'storage.cfg', true)).toBe(0o640);
+    expect(permissionBits('dir', 'priv', true)).toBe(0o700);
+    expect(permissionBits('file', 'priv/authkey.key', true)).toBe(0o600);
+    expect(permissionBits('file', 'nodes/n1/priv/x', true)).toBe(0o600);
+    expect(permissionBits('dir', '', true)).toBe(0o755);
+    expect(permissionBits('link', 'local', true)).toBe(0o755);
+  });
+
+  it('not quorate: write bits gone (files 0440, dirs 0555, private 0500/0400)', () => {
+    expect(permissionBits('dir', 'nodes', false)).toBe(0o555);
+    expect(permissionBits('file', 'storage.cfg', false)).toBe(0o440);
+    expect(permissionBits('dir', 'priv', false)).toBe(0o500);
+    expect(permissionBits('file', 'priv/x', false)).toBe(0o400);
+    expect(permissionBits('link', 'local', false)).toBe(0o555);
+  });
+
+  it('chmod accepts 0600 on private paths and 0640 elsewhere', () => {
+    expect(acceptedChmodMode('priv/x')).toBe(0o600);
+    expect(acceptedChmodMode('nodes')).toBe(0o640);
+  });
+
+  it('stat: 4 KiB blocks, whole seconds, atime = ctime = mtime', () => {
+    const st = buildStat({ kind: 'file', perm: 0o640, size: 1024 * 1024, mtime: 1234, gid: 33 });
+    expect(st.blocks).toBe(256);
+    expect(st.mode).toBe(0o100640);
+    expect([st.atime.getTime(), st.ctime.getTime(), st.mtime.getTime()]).toEqual([1234000, 1234000, 1234000]);
+    expect([st.uid, st.gid, st.nlink]).toEqual([0, 33, 1]);
+  });
+});
+
+describe('resolvePath', () => {
+  it('virtual names at the root only; below them nothing', () => {
+    expect(resolvePath('/local')).toEqual({ kind: 'link', name: 'local' });
+    expect(resolvePath('/.version')).toEqual({ kind: 'status', name: '.version' });
+    expect(resolvePath('/.version/x')).toEqual({ kind: 'below-virtual' });
+    expect(resolvePath('/nodes/local')).toEqual({ kind: 'memdb', path: 'nodes/local' });
+    expect(resolvePath('/')).toEqual({ kind: 'memdb', path: '' });
+    expect(resolvePath('//a//b/')).toEqual({ kind: 'memdb', path: 'a/b' });
+  });
+});
