@@ -280,19 +280,23 @@ export async function addNode(opts: AddOptions = {}): Promise<NodeStatus[]> {
     });
     if (r.code !== 0) throw new LabError(`writing /etc/pve/corosync.conf on ${writer.name} failed: ${r.stderr.trim()}`);
     log(`wrote /etc/pve/corosync.conf (config_version ${version}, 4 nodes) on ${writer.name}; waiting for pmxcfs to distribute it`);
+    if (s.daemonMode === 'local') log(`warning: /etc/pve/.members on ${writer.name} has no cluster section (local mode?)`);
   }
 
-  // Every running member must have the new version in /etc/corosync and in corosync's cmap.
+  // Every running member must have the new version in corosync's cmap (so also in /etc/corosync).
+  let seen: NodeStatus[] = [];
   try {
     await waitUntil(
       `config_version ${version} in /etc/corosync/corosync.conf and corosync on every node`,
-      () => Promise.all(BASE_NODES.map(nodeStatus)),
+      async () => (seen = await Promise.all(BASE_NODES.map(nodeStatus))),
       (all) => all.every((s) => s.configVersion === version),
-      { timeoutMs: opts.timeoutMs ?? 60_000, intervalMs: 500 },
+      { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 500 },
     );
   } catch (e) {
-    if (e instanceof WaitTimeout)
-      throw new LabError(`${e.message}: did pmxcfs-ts distribute corosync.conf? (--direct bypasses it)`);
+    if (e instanceof WaitTimeout) {
+      const have = seen.map((s) => `${s.node} ${s.configVersion ?? '?'}`).join(', ');
+      throw new LabError(`${e.message} (corosync has: ${have}): did pmxcfs-ts distribute corosync.conf? (--direct bypasses it)`);
+    }
     throw e;
   }
   fs.writeFileSync(path.join(p.seedDir, 'corosync.conf'), conf); // node4 starts from it
