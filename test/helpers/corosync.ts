@@ -186,7 +186,10 @@ export class CorosyncNamespace {
     if (child === null) return;
     const exited = once(child, 'exit');
     child.kill(signal);
+    // A corosync that ignores SIGTERM must not hang the test's cleanup.
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(force);
     this.corosync = null;
     this.removeShmOf(child.pid!);
   }
