@@ -37,7 +37,10 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
     }
   };
   const settle = (name: string, p: Promise<number>, cb: (r: number) => void): void => {
-    p.then(cb, (e: unknown) => {
+    p.then((r) => {
+      if (r < 0) log('debug', `fuse ${name}: ${r}`);
+      cb(r);
+    }, (e: unknown) => {
       log('err', `fuse ${name} failed: ${(e as Error).stack ?? String(e)}`);
       cb(-Errno.EIO);
     });
