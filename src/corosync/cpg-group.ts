@@ -48,6 +48,7 @@ export class CpgGroup implements GroupTransport {
   private readonly mcastMaxTries: number;
 
   private state: State = 'stopped';
+  private rejoinAfterLeave = true;
   private slots: CpgCallbackSlots | null = null;
   private handle: bigint | null = null;
   private poller: DispatchPoller | null = null;
@@ -115,9 +116,14 @@ export class CpgGroup implements GroupTransport {
     });
   }
 
-  /** cpg_leave (retried on TRY_AGAIN), then finalize and join again after the reconnect delay. */
-  leave(): void {
+  /**
+   * cpg_leave (retried on TRY_AGAIN), then finalize and join again after the reconnect delay.
+   * `rejoin = false` stays out for good (a DFSM in ERROR/VERSION_ERROR must not come back: the others
+   * would wait for its state forever); only stop() + start() brings it back.
+   */
+  leave(rejoin = true): void {
     if (this.state !== 'joined') return;
+    this.rejoinAfterLeave = rejoin;
     this.state = 'leaving';
     this.failSends();
     this.tryLeave();
@@ -186,6 +192,13 @@ export class CpgGroup implements GroupTransport {
     // Keep dispatching meanwhile: the confchg that shows us gone still arrives.
     this.timer = setTimeout(() => {
       this.timer = null;
+      if (!this.rejoinAfterLeave) {
+        this.teardown('left the group', false);
+        this.state = 'stopped';
+        this.log('notice', `cpg ${this.groupName}: staying out of the group until restarted`);
+        this.safely('disconnected', () => this.handler.disconnected('left the group for good'));
+        return;
+      }
       this.teardown('left the group', true);
       // The delay has passed already: initialise again now, not one more delay later.
       if (this.state === 'waiting') {
