@@ -20,8 +20,15 @@ import {
 
 const started: DaemonHandle[] = [];
 const track = (d: DaemonHandle) => (started.push(d), d);
+const tempDirs: string[] = [];
+const tempDir = () => {
+  const dir = makeTempDir();
+  tempDirs.push(dir);
+  return dir;
+};
 afterEach(async () => {
   for (const d of started.splice(0)) await cleanup(d);
+  for (const dir of tempDirs.splice(0)) if (!isMounted(join(dir, 'mnt'))) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -160,7 +167,7 @@ describe('refusals', () => {
 
 describe('daemon mode', () => {
   it('without -f: exits 0 once mounted, writes the pid file, SIGTERM stops and removes it', async () => {
-    const dir = makeTempDir();
+    const dir = tempDir();
     const mnt = join(dir, 'mnt');
     const db = join(dir, 'config.db');
     const r = spawnSync(process.execPath, [MAIN_JS, '-l', '--mount', mnt, '--db', db, '--nodename', 'node1'], {
@@ -182,7 +189,7 @@ describe('daemon mode', () => {
   });
 
   it('without -f, a failing start reports the error and exits 255', () => {
-    const dir = makeTempDir();
+    const dir = tempDir();
     fs.writeFileSync(join(dir, 'config.db'), 'not a database at all, definitely not one'.repeat(200));
     const r = spawnSync(
       process.execPath,
