@@ -5,8 +5,10 @@ import { statusTable } from './node-status';
 import { runInherit } from './run';
 
 const USAGE = `usage: npm run lab -- <command>
-  up [--local] [--no-build]   prepare docker, build the node image, start node1..3, wait for quorum
-                              and /etc/pve; --local runs the daemon with -l (local mode)
+  up [--local] [--no-build] [--recreate]
+                              prepare docker, build the node image, start node1..3, wait for quorum
+                              and /etc/pve; --local runs the daemon with -l (local mode);
+                              --recreate replaces running containers (volumes are kept)
   down                        remove the lab's containers, network and volumes
   status                      per node: container, corosync quorum/members, daemon, /etc/pve
   partition <node...>         cut each node off the lab network (docker network disconnect)
@@ -33,7 +35,12 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'up': {
       const t0 = Date.now();
-      const r = await labUp({ log, build: !flags.has('--no-build'), daemonArgs: flags.has('--local') ? '-l' : undefined });
+      const r = await labUp({
+        log,
+        build: !flags.has('--no-build'),
+        recreate: flags.has('--recreate'),
+        daemonArgs: flags.has('--local') ? '-l' : undefined,
+      });
       console.log(statusTable(r.statuses));
       const ph = Object.entries(r.timings).map(([k, v]) => `${k} ${secs(v)}`).join(', ');
       log(`lab is up in ${secs(Date.now() - t0)} (${ph})`);

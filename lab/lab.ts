@@ -98,10 +98,14 @@ export async function waitHealthy(nodes: readonly LabNode[], opts: HealthOptions
       async () => {
         last = await Promise.all(nodes.map(nodeStatus));
         for (const s of last) {
+          const only = nodes.filter((n) => n.name === s.node);
           if (s.container === 'exited' || s.container === 'absent')
-            throw new LabError(`${s.node} is ${s.container}\n${await explainFailure(nodes, last)}`);
+            throw new LabError(`${s.node} is ${s.container}\n${await explainFailure(only, last)}`);
           if (requireMount && s.daemonInImage && !s.daemonPid && (await daemonDied(s.node)))
-            throw new LabError(`the pmxcfs-ts daemon on ${s.node} exited\n${await explainFailure(nodes, last)}`);
+            throw new LabError(
+              `the pmxcfs-ts daemon on ${s.node} exited (it is not restarted; \`up --recreate\` starts fresh containers)\n` +
+                (await explainFailure(only, last)),
+            );
         }
         return last;
       },
@@ -139,6 +143,7 @@ export interface UpOptions {
   log?: Log;
   build?: boolean; // rebuild the node image (default true; the layer cache makes it quick)
   daemonArgs?: string; // PMXCFS_ARGS, e.g. "-l"
+  recreate?: boolean; // new containers even when the running ones are up to date (volumes are kept)
   timeoutMs?: number;
 }
 
@@ -161,7 +166,8 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   ensureSeed(p, log);
   if (opts.daemonArgs !== undefined) fs.writeFileSync(path.join(p.stateDir, 'daemon-args'), opts.daemonArgs + '\n');
   log('starting node1 node2 node3');
-  const r = await compose(['up', '-d', ...BASE_NODES.map((n) => n.name)], { env: composeEnv(p), timeoutMs: 300_000 });
+  const upArgs = ['up', '-d', ...(opts.recreate ? ['--force-recreate'] : []), ...BASE_NODES.map((n) => n.name)];
+  const r = await compose(upArgs, { env: composeEnv(p), timeoutMs: 300_000 });
   if (r.code !== 0) throw new LabError(`docker-compose up failed (status ${r.code}):\n${(r.stderr + r.stdout).trim()}`);
   phase('compose');
   log('waiting for corosync quorum and /etc/pve on every node');

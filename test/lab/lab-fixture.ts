@@ -27,6 +27,12 @@ export async function ensureLab(): Promise<NodeStatus[]> {
   } else if ((await containerState('node1')).exists) {
     await heal();
   }
-  const r = await labUp({ log, build: process.env.LAB_NO_BUILD !== '1' });
-  return r.statuses;
+  const build = process.env.LAB_NO_BUILD !== '1';
+  try {
+    return (await labUp({ log, build })).statuses;
+  } catch (e) {
+    // A node left broken by an earlier run (dead daemon, exited container): start fresh containers.
+    log(`lab not healthy (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): recreating`);
+    return (await labUp({ log, build: false, recreate: true })).statuses;
+  }
 }
