@@ -2,6 +2,14 @@
  * config.db (spec §3) through better-sqlite3: table `tree` with the reference's exact schema,
  * WAL, synchronous=NORMAL, 10 s busy timeout, statements prepared once, one transaction per
  * mutation. Opening never rewrites an existing database: an unreadable file makes open throw.
+ *
+ * Write cost (measured, see the memdb report): rows are written as UPDATE-then-INSERT instead of
+ * REPLACE — the same rows, but SQLite then rewrites a same-size row in place, overflow pages
+ * included, instead of freeing and reallocating them; and a database this store creates uses
+ * 1024-byte pages: every WAL frame a small config dirties (its leaf, its overflow pages, the
+ * version row's leaf) is a quarter of SQLite's default 4 KiB. Measured per 1 KiB config: in-place
+ * rewrite 3.1x instead of 8.1x, PVE's create+write+rename 14x instead of 24x; only files near
+ * 1 MiB cost more (1.5-2x vs 1.3x). An existing file keeps its page size.
  */
 import * as fs from 'node:fs';
 import Database from 'better-sqlite3';
@@ -23,6 +31,8 @@ export const TREE_TABLE_SQL =
   '  data BLOB);';
 
 const BUSY_TIMEOUT_MS = 10_000;
+/** Page size of a database this store creates (SQLite's default is 4096). */
+export const NEW_DB_PAGE_SIZE = 1024;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 interface RawRow {
@@ -38,22 +48,26 @@ interface RawRow {
 
 export interface SqliteStoreOptions {
   /**
-   * Page size for a database this call creates (SQLite default 4096). Only a new file takes it;
-   * it is a property of the file, not of the schema, and the reference reads any page size.
+   * Page size for a database this call creates (default NEW_DB_PAGE_SIZE). Only a new file takes
+   * it; it is a property of the file, not of the schema, and the reference reads any page size.
    */
   pageSize?: number;
 }
 
 export class SqliteTreeStore implements TreeStore {
   private readonly selectAll: Database.Statement;
-  private readonly replaceRow: Database.Statement;
+  private readonly updateRow: Database.Statement;
+  private readonly insertRow: Database.Statement;
   private readonly deleteRow: Database.Statement;
   private readonly commitTx: (change: Change) => void;
 
   private constructor(readonly file: string, readonly db: Database.Database) {
     this.selectAll = db.prepare('SELECT inode, parent, version, writer, mtime, type, name, data FROM tree').safeIntegers(true);
-    this.replaceRow = db.prepare(
-      'REPLACE INTO tree (inode, parent, version, writer, mtime, type, name, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    this.updateRow = db.prepare(
+      'UPDATE tree SET parent = ?, version = ?, writer = ?, mtime = ?, type = ?, name = ?, data = ? WHERE inode = ?',
+    );
+    this.insertRow = db.prepare(
+      'INSERT INTO tree (inode, parent, version, writer, mtime, type, name, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.deleteRow = db.prepare('DELETE FROM tree WHERE inode = ?');
     this.commitTx = db.transaction((change: Change) => {
@@ -72,7 +86,7 @@ export class SqliteTreeStore implements TreeStore {
     }
     const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     try {
-      if (created && options.pageSize !== undefined) db.pragma(`page_size = ${Math.trunc(options.pageSize)}`);
+      if (created) db.pragma(`page_size = ${Math.trunc(options.pageSize ?? NEW_DB_PAGE_SIZE)}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec(TREE_TABLE_SQL);
@@ -111,10 +125,14 @@ export class SqliteTreeStore implements TreeStore {
     if (this.db.open) this.db.close();
   }
 
+  /** The effect of the reference's REPLACE (the full row, whole blob): update in place, else insert. */
   private writeRow(row: DbRow): void {
     const data = row.data !== null && row.data.length > 0 ? row.data : null;
-    const info = this.replaceRow.run(row.inode, row.parent, row.version, row.writer, row.mtime, row.type, row.name, data);
-    if (info.changes !== 1) throw new Error(`REPLACE of inode ${row.inode} changed ${info.changes} rows`);
+    const updated = this.updateRow.run(row.parent, row.version, row.writer, row.mtime, row.type, row.name, data, row.inode).changes;
+    if (updated === 1) return;
+    if (updated !== 0) throw new Error(`UPDATE of inode ${row.inode} changed ${updated} rows`);
+    const inserted = this.insertRow.run(row.inode, row.parent, row.version, row.writer, row.mtime, row.type, row.name, data).changes;
+    if (inserted !== 1) throw new Error(`INSERT of inode ${row.inode} changed ${inserted} rows`);
   }
 }
 
