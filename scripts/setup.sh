@@ -53,4 +53,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   log "npm packages present"
 fi
+bash scripts/patch-fuse-native.sh
 log "done"
