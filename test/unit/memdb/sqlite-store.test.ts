@@ -236,7 +236,7 @@ describe('SqliteTreeStore (spec §3)', () => {
 
 describe('write cost (issue 2: disk bytes per content byte)', () => {
   /** WAL bytes appended per operation, with automatic checkpoints off so the WAL only grows. */
-  function walBytesPerOp(db: MemDb, store: SqliteTreeStore, op: (i: number) => void, n = 100): number {
+  function walBytesPerOp(store: SqliteTreeStore, op: (i: number) => void, n = 100): number {
     store.db.pragma('wal_autocheckpoint = 0');
     store.db.pragma('wal_checkpoint(TRUNCATE)'); // an empty WAL that can only grow from here
     const wal = `${store.file}-wal`;
@@ -256,13 +256,13 @@ describe('write cost (issue 2: disk bytes per content byte)', () => {
 
   it('rewriting a 1 KiB file appends at most 4 KiB to the WAL (measured 3 frames; 4 KiB pages + REPLACE: 8 KiB)', () => {
     const { db, store } = populated();
-    const perOp = walBytesPerOp(db, store, (i) => expect(write(db, 'target.cfg', Buffer.alloc(1024, i), 0, true)).toBe(1024));
+    const perOp = walBytesPerOp(store, (i) => expect(write(db, 'target.cfg', Buffer.alloc(1024, i), 0, true)).toBe(1024));
     expect(perOp).toBeLessThanOrEqual(4 * 1024);
   });
 
   it("PVE's create + write + rename of a 1 KiB file appends at most 16 KiB to the WAL (measured 14.3 KiB; 4 KiB pages: 24 KiB)", () => {
     const { db, store } = populated();
-    const perOp = walBytesPerOp(db, store, (i) => {
+    const perOp = walBytesPerOp(store, (i) => {
       expect(create(db, 'target.cfg.tmp')).toBe(0);
       expect(write(db, 'target.cfg.tmp', Buffer.alloc(1024, i))).toBe(1024);
       expect(run(db, { kind: 'rename', path: 'target.cfg.tmp', to: 'target.cfg' })).toBe(0);
