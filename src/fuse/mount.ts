@@ -99,7 +99,7 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
     rmdir: (path, cb) => settle('rmdir', fs.rmdir(path), (r) => cb(errOnly(r))),
     unlink: (path, cb) => settle('unlink', fs.unlink(path), (r) => cb(errOnly(r))),
     rename: (src, dest, cb) => settle('rename', fs.rename(src, dest), (r) => cb(errOnly(r))),
-    // fuse-native hands over the times in ms (its utimens passes atime in both slots; see report).
+    // fuse-native hands over the times in ms (scripts/patch-fuse-native.sh fixes its mtime slot).
     utimens: (path, _atime, mtime, cb) =>
       settle('utimens', fs.utimens(path, secondsFromFuseTime(mtime, now())), (r) => cb(errOnly(r))),
     chmod: (path, mode, cb) => guard('chmod', cb, () => cb(fs.chmod(path, mode))),

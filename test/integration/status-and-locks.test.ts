@@ -101,6 +101,30 @@ describe('locks in local mode', () => {
     await eventually(() => errnoOf(() => fs.mkdirSync(p('priv/lock/expiring'))) === 'ok');
   });
 
+  it('renewal utime(0, now) by the owner restarts the expiry timer', () => {
+    fs.writeFileSync(clockFile, '1000');
+    fs.mkdirSync(p('priv/lock/renewed'));
+    expect(errnoOf(() => fs.utimesSync(p('priv/lock/renewed'), 0, 0))).toBe('EACCES');
+    fs.writeFileSync(clockFile, '1100');
+    const renewedAt = Math.floor(Date.now() / 1000) + 1100;
+    expect(errnoOf(() => fs.utimesSync(p('priv/lock/renewed'), 0, renewedAt))).toBe('ok');
+    expect(Math.floor(fs.statSync(p('priv/lock/renewed')).mtimeMs / 1000)).toBe(renewedAt);
+    // An older mtime is refused: renewal only moves forward.
+    expect(errnoOf(() => fs.utimesSync(p('priv/lock/renewed'), 0, renewedAt - 10))).toBe('EACCES');
+    // 200 s after creation but 100 s after renewal: not expired yet.
+    fs.writeFileSync(clockFile, '1200');
+    expect(errnoOf(() => fs.utimesSync(p('priv/lock/renewed'), 0, 0))).toBe('EACCES');
+    fs.writeFileSync(clockFile, '1300');
+    expect(errnoOf(() => fs.utimesSync(p('priv/lock/renewed'), 0, 0))).toBe('ENOENT');
+    expect(fs.readdirSync(p('priv/lock'))).not.toContain('renewed');
+  });
+
+  it('utimes sets the modification time it is given, not the access time', () => {
+    fs.writeFileSync(p('times.txt'), 'x');
+    fs.utimesSync(p('times.txt'), 1000, 2000);
+    expect(fs.statSync(p('times.txt')).mtimeMs).toBe(2000_000);
+  });
+
   it('lock directories cannot be renamed', () => {
     expect(errnoOf(() => fs.renameSync(p('priv/lock/expiring'), p('priv/lock/other')))).toBe('EACCES');
   });
