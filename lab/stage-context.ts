@@ -30,6 +30,21 @@ export async function productionPackages(root: string): Promise<string[]> {
   return dirs;
 }
 
+// The classic builder's cache key for COPY includes file times: keep them, or every staging of an
+// unchanged tree makes a new image (and compose recreates every container on the next `up`).
+function copyFileKeepingTimes(src: string, dst: string): number {
+  fs.copyFileSync(src, dst);
+  const st = fs.statSync(src);
+  fs.chmodSync(dst, st.mode & 0o777);
+  fs.utimesSync(dst, st.atime, st.mtime);
+  return st.size;
+}
+
+function keepTimes(src: string, dst: string): void {
+  const st = fs.statSync(src);
+  fs.utimesSync(dst, st.atime, st.mtime);
+}
+
 function copyTree(src: string, dst: string, filter: (name: string, isDir: boolean) => boolean): number {
   let bytes = 0;
   fs.mkdirSync(dst, { recursive: true });
@@ -41,13 +56,10 @@ function copyTree(src: string, dst: string, filter: (name: string, isDir: boolea
     } else if (entry.isSymbolicLink()) {
       fs.symlinkSync(fs.readlinkSync(s), d);
     } else if (entry.isFile() && filter(entry.name, false)) {
-      fs.copyFileSync(s, d);
-      const st = fs.statSync(s);
-      fs.chmodSync(d, st.mode & 0o777);
-      fs.utimesSync(d, st.atime, st.mtime); // stable metadata keeps docker's layer cache warm
-      bytes += st.size;
+      bytes += copyFileKeepingTimes(s, d);
     }
   }
+  keepTimes(src, dst); // after the children: adding them changed the directory's mtime
   return bytes;
 }
 
@@ -71,9 +83,9 @@ export async function stageContext(p: LabPaths, log: (s: string) => void = () =>
   }
   bytes += fs.statSync(nodeDst).size;
 
-  fs.copyFileSync(p.entrypoint, path.join(ctx, 'entrypoint.sh'));
-  fs.copyFileSync(p.dockerfile, path.join(ctx, 'Dockerfile'));
-  fs.copyFileSync(path.join(p.root, 'package.json'), path.join(ctx, 'app', 'package.json'));
+  copyFileKeepingTimes(p.entrypoint, path.join(ctx, 'entrypoint.sh'));
+  copyFileKeepingTimes(p.dockerfile, path.join(ctx, 'Dockerfile'));
+  copyFileKeepingTimes(path.join(p.root, 'package.json'), path.join(ctx, 'app', 'package.json'));
 
   const distDst = path.join(ctx, 'app', 'dist', 'src');
   fs.mkdirSync(distDst, { recursive: true });
@@ -85,6 +97,20 @@ export async function stageContext(p: LabPaths, log: (s: string) => void = () =>
     bytes += copyTree(path.join(p.root, rel), path.join(ctx, 'app', rel), (name, isDir) =>
       isDir ? !SKIP_DIRS.has(name) : !SKIP_FILE.test(name),
     );
+  }
+  // Directories made here rather than copied get their sources' times too.
+  keepTimes(path.join(p.root, 'node_modules'), path.join(ctx, 'app', 'node_modules'));
+  if (fs.existsSync(distSrc)) {
+    keepTimes(path.join(p.root, 'dist'), path.join(ctx, 'app', 'dist'));
+    keepTimes(distSrc, distDst);
+  }
+  for (const rel of pkgs) {
+    // intermediate directories such as node_modules/@scope
+    let dir = path.dirname(rel);
+    while (dir !== '.' && dir !== 'node_modules' && dir !== '') {
+      keepTimes(path.join(p.root, dir), path.join(ctx, 'app', dir));
+      dir = path.dirname(dir);
+    }
   }
   log(`staged ${pkgs.length} production packages, dist/src and node ${process.version} (${(bytes / 1e6).toFixed(1)} MB)`);
   return { packages: pkgs.length, bytes };
