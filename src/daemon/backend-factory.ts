@@ -4,6 +4,7 @@
  */
 import type { MemDb } from '../memdb/memdb';
 import { LocalBackend, type Clock, type FsBackend } from './backend';
+import { ClusterBackend, clusterTuningFromEnv } from './cluster-backend';
 import { LocalStatusSource } from './local-status';
 import type { Logger } from './logger';
 
@@ -15,6 +16,8 @@ export interface BackendContext {
   starttime: number;
   clock: Clock;
   logger: Logger;
+  /** Host corosync.conf for the §9 sync (default /etc/corosync/corosync.conf). */
+  hostCorosyncConf?: string;
 }
 
 /** A running backend and how to stop it (leave CPG, finalize corosync handles, ...). */
@@ -36,11 +39,20 @@ export function createLocalBackend(ctx: BackendContext): RunningBackend {
 
 /**
  * THE place where the cluster backend (dcdb + kvstore over corosync CPG, quorum, cmap) is created.
- * Until it lands this runs the local backend so a node with corosync.conf still serves its tree.
+ * The services start before corosync may be up and keep retrying by themselves.
  */
 export async function createClusterBackend(ctx: BackendContext): Promise<RunningBackend> {
-  ctx.logger.log('main', 'warning', 'cluster mode is not available yet - running the local backend');
-  return createLocalBackend(ctx);
+  const backend = new ClusterBackend({
+    memdb: ctx.memdb,
+    nodename: ctx.nodename,
+    starttime: ctx.starttime,
+    clock: ctx.clock,
+    logger: ctx.logger,
+    hostCorosyncConf: ctx.hostCorosyncConf,
+    ...clusterTuningFromEnv(),
+  });
+  backend.start();
+  return { backend, stop: () => backend.stop() };
 }
 
 export async function createBackend(mode: FsMode, ctx: BackendContext): Promise<RunningBackend> {

@@ -25,6 +25,41 @@ export interface FsBackend {
   /** corosync nodeid of this node (0 in local mode). */
   nodeId(): number;
   readonly status: StatusSource;
+  /** What the operator's `pmxcfs-ts status` shows; a backend without it is treated as local. */
+  snapshot?(): BackendSnapshot;
+}
+
+/** One DFSM group as the status command shows it. */
+export interface DfsmSnapshot {
+  /** CPG group name, e.g. pve_dcdb_v1. */
+  group: string;
+  /** DFSM mode name (START, START_SYNC, SYNCED, UPDATE, LEAVE, VERSION_ERROR, ERROR). */
+  mode: string;
+  /** In the CPG group right now. */
+  joined: boolean;
+  /** Members of the current view (nodeid/pid). */
+  members: { nodeid: number; pid: number }[];
+  /** NORMAL messages queued until the group is synced. */
+  queued: number;
+  /** Local writers waiting for their own message. */
+  waiting: number;
+}
+
+export interface BackendSnapshot {
+  mode: 'local' | 'cluster';
+  nodename: string;
+  /** corosync nodeid (0 in local mode or before corosync answered). */
+  nodeid: number;
+  quorate: boolean;
+  /** memdb root version. */
+  version: number;
+  /** memdb error flag (mutations answer EIO). */
+  memdbErrors: boolean;
+  /** From cmap; absent in local mode or before it was read. */
+  cluster?: { name: string; configVersion: number; clinfoVersion: number };
+  /** The corosync nodelist with online flags and known IPs (empty in local mode). */
+  members: { name: string; nodeid: number; online: boolean; ip?: string }[];
+  dfsm?: { dcdb: DfsmSnapshot; kvstore: DfsmSnapshot };
 }
 
 /** Seconds since the epoch as the daemon sees them (injectable for tests). */

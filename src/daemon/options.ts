@@ -1,6 +1,6 @@
 /**
  * Command line of `pmxcfs-ts` (spec §1): -f/--foreground, -l/--local, -d/--debug as the reference,
- * plus --mount, --db and --nodename for tests and labs. An extra positional argument is an error
+ * plus --mount, --db, --nodename and --corosync-conf for tests and labs. An extra positional argument is an error
  * ("too many arguments", exit status 255 like the reference's exit(-1)).
  */
 import { hostname } from 'node:os';
@@ -15,6 +15,8 @@ export interface DaemonOptions {
   mount: string;
   db: string;
   nodename: string;
+  /** Host corosync.conf (spec §9); absent = /etc/corosync/corosync.conf. For tests and labs. */
+  corosyncConf?: string;
   /** Internal: fd of the pipe to the parent that waits for start-up (daemon mode). */
   readyFd?: number;
 }
@@ -37,6 +39,8 @@ Application Options:
   --mount=DIR           Mount point (default ${DEFAULT_MOUNT})
   --db=FILE             Database file (default ${DEFAULT_DB})
   --nodename=NAME       Node name (default: host name up to the first dot)
+  --corosync-conf=FILE  Host corosync config kept in sync with the cluster's
+                        (default /etc/corosync/corosync.conf)
 `;
 
 /** uname nodename up to the first dot. */
@@ -57,6 +61,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     ['--mount', (v) => (o.mount = v)],
     ['--db', (v) => (o.db = v)],
     ['--nodename', (v) => (o.nodename = v)],
+    ['--corosync-conf', (v) => (o.corosyncConf = v)],
     ['--ready-fd', (v) => (o.readyFd = Number.parseInt(v, 10))],
   ]);
   for (let i = 0; i < argv.length; i++) {

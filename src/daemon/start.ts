@@ -73,11 +73,11 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       return fail(`unable to load database '${o.db}': ${(e as Error).message} (file left untouched)`);
     }
     if (create && !o.local) {
-      const msg = importHostCorosyncConf(memdb, clock());
+      const msg = importHostCorosyncConf(memdb, clock(), o.corosyncConf);
       if (msg !== null) logger.log('main', 'notice', msg);
     }
     const mode = decideMode(memdb, o.local, logger);
-    running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger });
+    running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf });
 
     const mountError = prepareMountPoint(o.mount);
     if (mountError !== null) fail(mountError);
