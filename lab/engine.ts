@@ -99,6 +99,21 @@ export async function buildNodeImage(p: LabPaths, log: Log): Promise<void> {
   }
 }
 
+/**
+ * Remove earlier builds of the node image that a rebuild left untagged (identified by the label the
+ * Dockerfile sets). An image still used by a container is refused by docker and kept.
+ */
+export async function removeStaleNodeImages(): Promise<number> {
+  const r = await docker(['images', '-q', '--filter', 'dangling=true', '--filter', 'label=org.pmxcfs-ts.lab=node'], {
+    timeoutMs: 30_000,
+  });
+  let removed = 0;
+  for (const id of new Set(r.stdout.split('\n').map((l) => l.trim()).filter(Boolean))) {
+    if ((await docker(['rmi', id], { timeoutMs: 60_000 })).code === 0) removed++;
+  }
+  return removed;
+}
+
 /** Everything `lab up` needs before compose: packages, engine, base image, node image. */
 export async function prepareHost(p: LabPaths, log: Log, opts: { build?: boolean } = {}): Promise<void> {
   await ensureHostPackages(log);

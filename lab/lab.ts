@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseConfigVersion, renderCorosyncConf } from './corosync-conf';
 import { compose, connect, containerState, disconnect, docker, killNode, logsTail, shIn, startNode } from './docker';
-import { prepareHost, type Log } from './engine';
+import { prepareHost, removeStaleNodeImages, type Log } from './engine';
 import { nodeStatus, type NodeStatus } from './node-status';
 import { ALL_NODES, BASE_NODES, CLUSTER_NAME, EXTRA_NODE, labPaths, nodeByName, type LabNode, type LabPaths } from './topology';
 import { WaitTimeout, waitUntil } from './wait';
@@ -173,6 +173,7 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   log('waiting for corosync quorum and /etc/pve on every node');
   const statuses = await waitHealthy(BASE_NODES, { timeoutMs: opts.timeoutMs ?? 120_000 });
   phase('healthy');
+  await removeStaleNodeImages(); // the containers now run the new image
   return { statuses, timings };
 }
 
