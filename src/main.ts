@@ -6,8 +6,11 @@ import { closeSync, writeSync } from 'node:fs';
 import { daemonize } from './daemon/daemonize';
 import { parseArgs } from './daemon/options';
 import { runDaemon, StartupError } from './daemon/start';
+import { runStatusCommand } from './cli/status-command';
 
 async function main(argv: string[]): Promise<number> {
+  // `pmxcfs-ts status ...`: the operator's health command (the daemon takes no positional argument).
+  if (argv[0] === 'status') return runStatusCommand(argv.slice(1));
   const parsed = parseArgs(argv);
   if (parsed.kind === 'help') {
     process.stdout.write(parsed.text);

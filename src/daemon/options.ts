@@ -19,6 +19,8 @@ export interface DaemonOptions {
   corosyncConf?: string;
   /** Internal: fd of the pipe to the parent that waits for start-up (daemon mode). */
   readyFd?: number;
+  /** Operator control socket (default: see daemon/control-protocol controlSocketPath). */
+  controlSocket?: string;
 }
 
 export type ParseResult =
@@ -41,6 +43,11 @@ Application Options:
   --nodename=NAME       Node name (default: host name up to the first dot)
   --corosync-conf=FILE  Host corosync config kept in sync with the cluster's
                         (default /etc/corosync/corosync.conf)
+  --control-socket=PATH Socket of the status command (default
+                        /run/pve-cluster/pmxcfs-ts.sock, or beside a non-default --db)
+
+Commands:
+  pmxcfs-ts status [--json] ...  Health of the local daemon (see pmxcfs-ts status --help)
 `;
 
 /** uname nodename up to the first dot. */
@@ -63,6 +70,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     ['--nodename', (v) => (o.nodename = v)],
     ['--corosync-conf', (v) => (o.corosyncConf = v)],
     ['--ready-fd', (v) => (o.readyFd = Number.parseInt(v, 10))],
+    ['--control-socket', (v) => (o.controlSocket = v)],
   ]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

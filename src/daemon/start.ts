@@ -17,6 +17,9 @@ import { Logger } from './logger';
 import type { DaemonOptions } from './options';
 import { pidFilePath } from './pidfile';
 import { ensureWwwDataGroup, prepareMountPoint } from './system-setup';
+import { controlSocketPath } from './control-protocol';
+import { startControlServer, type ControlServer } from './control-server';
+import { collectNodeStatus } from './control-status';
 
 export class StartupError extends Error {}
 
@@ -51,7 +54,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let memdb: MemDb | undefined;
   let running: RunningBackend | undefined;
   let mounted: MountedFs | undefined;
+  let control: ControlServer | undefined;
   const releaseAll = async (): Promise<void> => {
+    if (control) await control.close();
     if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
     if (running) await running.stop();
     memdb?.close();
@@ -88,6 +93,16 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
     logger.log('main', 'notice', `pmxcfs-ts started in ${mode} mode, mounted at ${o.mount}, database ${o.db}`);
+
+    // The operator's status socket; the daemon runs on without it if it cannot be made.
+    const statusCtx = { backend: running.backend, nodename: o.nodename, mode, mount: o.mount, db: o.db, pid: process.pid, starttime, debug: () => logger.enabled() };
+    const socketPath = o.controlSocket ?? controlSocketPath(o.db);
+    control = await startControlServer({ path: socketPath, gid, handlers: { status: (n) => collectNodeStatus(statusCtx, clock(), n) } }).catch(
+      (e: Error) => {
+        logger.log('main', 'err', `control socket ${socketPath} not available: ${e.message}`);
+        return undefined;
+      },
+    );
 
     if (daemonized) {
       writeSync(o.readyFd!, '1');
