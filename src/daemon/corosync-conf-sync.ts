@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { COROSYNC_CONF_PATH, HOST_COROSYNC_CONF, decideCorosyncConfUpdate } from '../dcdb/corosync-conf';
 import type { MemDb } from '../memdb/memdb';
 import type { Logger } from './logger';
@@ -39,6 +39,7 @@ export function writeFileAtomic(file: string, data: Buffer, mode = 0o644): void 
   const tmp = `${file}.${randomBytes(4).toString('hex')}`;
   const fd = openSync(tmp, 'wx', mode);
   try {
+    fchmodSync(fd, mode); // the daemon's umask (027) must not narrow it
     writeSync(fd, data);
     fsyncSync(fd);
   } catch (e) {
