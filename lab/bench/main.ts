@@ -18,7 +18,7 @@ import { AMPLIFICATION_FIGURE, FIXED_COUNT_BOUND_SECONDS } from './operations';
 import { readProcIo } from './proc-io';
 import { formatTable, type FigureResult } from './report';
 import { median } from './stats';
-import { externalTarget, isTmpfs, startLocalDaemon, type Target } from './target';
+import { externalTarget, isMountPoint, isTmpfs, startLocalDaemon, type Target } from './target';
 import { WorkerClient } from './worker-client';
 
 const MAX_OPS_PER_RUN = 1_000_000;
@@ -51,6 +51,9 @@ class AmplificationProbe {
   }
 }
 
+/** What a signal handler must end before it stops the daemon. */
+const running: { worker?: WorkerClient; interrupted?: boolean } = {};
+
 async function measureAll(options: BenchOptions, target: Target, log: (s: string) => void): Promise<FigureResult[]> {
   const names = MEASUREMENT_NAMES.filter((n) => !options.only || options.only.includes(n));
   const results: FigureResult[] = [];
@@ -66,9 +69,11 @@ async function measureAll(options: BenchOptions, target: Target, log: (s: string
   }
 
   const worker = new WorkerClient();
+  running.worker = worker;
   const runTimeoutMs = (options.seconds + FIXED_COUNT_BOUND_SECONDS + 30) * 1000;
   try {
-    await worker.call({ cmd: 'init', mount: target.mount, node: options.node, vmidBase: options.vmidBase }, SETUP_TIMEOUT_MS);
+    await worker.call({ cmd: 'init', mount: target.mount, node: options.node, vmidBase: options.vmidBase,
+      mustStayMounted: isMountPoint(target.mount) }, SETUP_TIMEOUT_MS);
     for (const name of names) {
       if (!worker.alive) {
         skip(name, 'not run: the worker died earlier');
@@ -117,7 +122,7 @@ async function measureAll(options: BenchOptions, target: Target, log: (s: string
     }
     if (worker.alive) {
       await worker.call({ cmd: 'finish' }, SETUP_TIMEOUT_MS).catch((err: Error) => log(`cleanup in the mount failed: ${err.message}`));
-    } else {
+    } else if (options.mount !== undefined) {
       log(`the worker died: its scratch directory bench-<pid> in ${target.mount} may be left behind`);
     }
   } finally {
@@ -171,6 +176,8 @@ async function main(argv: string[]): Promise<number> {
 
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     log(`${signal}: stopping`);
+    running.interrupted = true;
+    running.worker?.kill(); // first, so nothing writes into the mount point once it is unmounted
     void target.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);
@@ -183,6 +190,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await target.stop();
   }
+  if (running.interrupted) return 130;
   process.stdout.write(`\npmxcfs benchmark: ${target.description}\nmedian of ${options.runs} run(s); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = reference daemon in local mode on this machine kind\n\n`);
   process.stdout.write(`${formatTable(results)}\n`);
   if (options.json !== undefined) {

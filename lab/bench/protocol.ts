@@ -2,7 +2,15 @@
 import type { RunLimits } from './operations';
 
 export type WorkerRequest =
-  | { id: number; cmd: 'init'; mount: string; node: string; vmidBase: number }
+  | {
+      id: number;
+      cmd: 'init';
+      mount: string;
+      node: string;
+      vmidBase: number;
+      /** The mount was a mount point at start: refuse to go on if it stops being one. */
+      mustStayMounted: boolean;
+    }
   | { id: number; cmd: 'setup' | 'afterRun' | 'teardown'; name: string }
   | { id: number; cmd: 'run'; name: string; limits: RunLimits }
   | { id: number; cmd: 'finish' };

@@ -94,10 +94,10 @@ export async function startLocalDaemon(daemonJs: string, node: string, tmpParent
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
 
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+  let stopping: Promise<void> | undefined;
+  // Every caller (normal end, signal handler) waits for the same, single stop.
+  const stop = (): Promise<void> => (stopping ??= stopAndClean());
+  const stopAndClean = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       if (!(await waitForExit(child, STOP_WAIT_MS))) {

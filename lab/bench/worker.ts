@@ -7,8 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MEASUREMENTS, removeScratch, type WorkerContext } from './operations';
 import type { WorkerReply, WorkerRequest } from './protocol';
+import { isMountPoint } from './target';
 
 let ctx: WorkerContext | undefined;
+let mustStayMounted = false;
 
 function describeError(err: unknown): string {
   if (err instanceof Error) {
@@ -20,12 +22,16 @@ function describeError(err: unknown): string {
 
 function handle(req: WorkerRequest): Record<string, number> {
   if (req.cmd === 'init') {
+    mustStayMounted = req.mustStayMounted;
+    if (mustStayMounted && !isMountPoint(req.mount)) throw new Error(`${req.mount} is not mounted`);
     const workdir = path.join(req.mount, `bench-${process.pid}`);
     fs.mkdirSync(workdir);
     ctx = { mount: req.mount, workdir, node: req.node, vmidBase: req.vmidBase, createdDirs: [] };
     return {};
   }
   if (!ctx) throw new Error('worker not initialised');
+  // Never write into the directory under a mount that went away (daemon stopped or crashed).
+  if (mustStayMounted && !isMountPoint(ctx.mount)) throw new Error(`${ctx.mount} is no longer mounted`);
   if (req.cmd === 'finish') {
     removeScratch(ctx);
     return {};
@@ -55,7 +61,10 @@ process.on('message', (req: WorkerRequest) => {
   } catch (err) {
     reply = { id: req.id, ok: false, error: describeError(err) };
   }
-  process.send?.(reply);
+  // The callback keeps a vanished parent (EPIPE) from becoming an uncaught error.
+  process.send?.(reply, undefined, undefined, (err) => {
+    if (err) process.exit(0);
+  });
 });
 
 // The parent going away ends the worker.
