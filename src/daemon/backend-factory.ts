@@ -34,7 +34,7 @@ export function decideMode(memdb: MemDb, forceLocal: boolean, logger: Logger): F
 
 export function createLocalBackend(ctx: BackendContext): RunningBackend {
   const status = new LocalStatusSource(ctx.memdb, ctx.nodename, ctx.starttime, ctx.clock);
-  return { backend: new LocalBackend(ctx.memdb, status, ctx.clock), stop: async () => {} };
+  return { backend: new LocalBackend(ctx.memdb, status, ctx.clock, ctx.nodename), stop: async () => {} };
 }
 
 /**

@@ -71,10 +71,23 @@ export class LocalBackend implements FsBackend {
     readonly memdb: MemDb,
     readonly status: StatusSource,
     private readonly clock: Clock,
+    private readonly nodename = '',
   ) {}
 
   quorate(): boolean {
     return true;
+  }
+
+  snapshot(): BackendSnapshot {
+    return {
+      mode: 'local',
+      nodename: this.nodename,
+      nodeid: 0,
+      quorate: true,
+      version: this.memdb.version,
+      memdbErrors: this.memdb.errors,
+      members: [],
+    };
   }
 
   nodeId(): number {

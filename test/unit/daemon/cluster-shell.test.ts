@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalBackend } from '../../../src/daemon/backend';
 import { clusterTuningFromEnv, pickNodeIp } from '../../../src/daemon/cluster-backend';
 import { ClusterStatusSource, clusterConfigOf } from '../../../src/daemon/cluster-status';
 import { CorosyncConfSync } from '../../../src/daemon/corosync-conf-sync';
@@ -180,5 +181,13 @@ describe('ClusterStatusSource', () => {
     expect(text.endsWith('"kvstore": {\n"node1": {\n"tasklist": 0}\n}\n}\n')).toBe(true);
     expect(status.rrdDump()).toBe('');
     expect(status.clusterLog()).toBe('{\n"data": [\n]\n}\n');
+  });
+});
+
+describe('LocalBackend.snapshot', () => {
+  it('local mode: quorate, nodeid 0, no members, no DFSM', () => {
+    const memdb = memdbWith(undefined);
+    const backend = new LocalBackend(memdb, new ClusterStatusSource(memdb, new Kvstore({ nodename: 'n' }), () => true, NOW, () => NOW), () => NOW, 'n');
+    expect(backend.snapshot()).toEqual({ mode: 'local', nodename: 'n', nodeid: 0, quorate: true, version: memdb.version, memdbErrors: false, members: [] });
   });
 });
