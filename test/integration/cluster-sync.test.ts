@@ -1,0 +1,140 @@
+/**
+ * Two daemons on one corosync (same nodeid, different pids: CPG members are (nodeid, pid), so the
+ * DFSM treats them as two members). The second starts with a fresh database and is brought up to
+ * date by the sync protocol over real CPG (spec §4.4, §5.2: leader = highest index version, UPDATE
+ * per differing inode, commit); afterwards writes on either mount are applied on both, and the two
+ * databases hold the same rows. One leaving does not disturb the other.
+ */
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorosyncNamespace, corosyncAvailable } from '../helpers/corosync';
+import { errnoOf, isMounted, makeTempDir } from './daemon-harness';
+
+const MAIN_TS = resolve(__dirname, '..', '..', 'src', 'main.ts');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined;
+    try {
+      value = probe();
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+interface Node {
+  dir: string;
+  mnt: string;
+  db: string;
+  proc: ChildProcess;
+  log: () => string;
+  alive: () => boolean;
+}
+
+/** Every row of the tree table except the version row, as comparable text. */
+function rows(db: string): string[] {
+  const sqlite = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    const all = sqlite.prepare('SELECT inode, parent, version, writer, mtime, type, name, data FROM tree WHERE inode <> 0 ORDER BY inode').all() as Record<string, unknown>[];
+    return all.map((r) => JSON.stringify({ ...r, data: r.data === null ? null : (r.data as Buffer).toString('hex') }));
+  } finally {
+    sqlite.close();
+  }
+}
+
+describe.skipIf(!corosyncAvailable())('two daemons synchronised over a real corosync', () => {
+  let ns: CorosyncNamespace;
+  const nodes: Node[] = [];
+
+  async function startNode(): Promise<Node> {
+    const dir = makeTempDir('pmxcfs-cluster-sync-');
+    const mnt = join(dir, 'mnt');
+    const db = join(dir, 'config.db');
+    const proc = ns.spawnNode(MAIN_TS, ['-f', '--mount', mnt, '--db', db, '--nodename', 'node1', '--corosync-conf', ns.configPath], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PMXCFS_RECONNECT_DELAY_MS: '1000', PMXCFS_VERIFY_INTERVAL: '1' },
+    });
+    let log = '';
+    proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    const node: Node = { dir, mnt, db, proc, log: () => log, alive: () => proc.exitCode === null && proc.signalCode === null };
+    nodes.push(node);
+    await waitUntil('the mount', () => {
+      if (!node.alive()) throw new Error(`daemon exited: ${log}`);
+      return isMounted(mnt) ? true : undefined;
+    });
+    return node;
+  }
+
+  beforeAll(async () => {
+    ns = await CorosyncNamespace.create({ clusterName: 'synccluster' });
+    await ns.startCorosync();
+  });
+
+  afterAll(async () => {
+    for (const n of nodes) {
+      if (n.alive()) {
+        n.proc.kill('SIGKILL');
+        await once(n.proc, 'exit');
+      }
+      if (isMounted(n.mnt)) spawnSync('fusermount', ['-uz', n.mnt]);
+      if (!isMounted(n.mnt)) fs.rmSync(n.dir, { recursive: true, force: true });
+    }
+    await ns?.destroy();
+  });
+
+  it('a fresh second daemon receives the first one\'s tree through the sync protocol', async () => {
+    const a = await startNode();
+    await waitUntil('A writable', () => (errnoOf(() => fs.mkdirSync(join(a.mnt, 'nodes'))) === 'ok' ? true : undefined));
+    fs.mkdirSync(join(a.mnt, 'nodes/node1'));
+    fs.mkdirSync(join(a.mnt, 'nodes/node1/qemu-server'));
+    fs.writeFileSync(join(a.mnt, 'nodes/node1/qemu-server/100.conf'), 'memory: 512\n');
+    fs.writeFileSync(join(a.mnt, 'datacenter.cfg'), 'keyboard: de\n');
+
+    const b = await startNode();
+    await waitUntil('B has A\'s files', () =>
+      fs.readFileSync(join(b.mnt, 'nodes/node1/qemu-server/100.conf'), 'utf8') === 'memory: 512\n' ? true : undefined,
+    );
+    expect(fs.readFileSync(join(b.mnt, 'datacenter.cfg'), 'utf8')).toBe('keyboard: de\n');
+    expect(fs.readFileSync(join(b.mnt, '.vmlist'), 'utf8')).toContain('"100": { "node": "node1", "type": "qemu"');
+    expect(b.log()).toMatch(/leader is 1\/\d+/);
+    expect(rows(a.db).length).toBeGreaterThanOrEqual(6);
+    expect(rows(b.db)).toEqual(rows(a.db));
+  });
+
+  it('writes on either mount are applied on both, with identical rows', async () => {
+    const [a, b] = nodes as [Node, Node];
+    await waitUntil('B writable', () => (errnoOf(() => fs.writeFileSync(join(b.mnt, 'from-b.txt'), 'b\n')) === 'ok' ? true : undefined));
+    fs.writeFileSync(join(a.mnt, 'from-a.txt'), 'a\n');
+    await waitUntil('A sees B\'s file', () => (fs.readFileSync(join(a.mnt, 'from-b.txt'), 'utf8') === 'b\n' ? true : undefined));
+    await waitUntil('B sees A\'s file', () => (fs.readFileSync(join(b.mnt, 'from-a.txt'), 'utf8') === 'a\n' ? true : undefined));
+    // The same VMID cannot be taken twice: decided identically on both at delivery.
+    fs.mkdirSync(join(b.mnt, 'nodes/node1/lxc'));
+    expect(errnoOf(() => fs.writeFileSync(join(b.mnt, 'nodes/node1/lxc/100.conf'), 'x'))).toBe('EEXIST');
+    fs.renameSync(join(a.mnt, 'from-a.txt'), join(a.mnt, 'renamed.txt'));
+    await waitUntil('B sees the rename', () => (fs.existsSync(join(b.mnt, 'renamed.txt')) && !fs.existsSync(join(b.mnt, 'from-a.txt')) ? true : undefined));
+    expect(rows(b.db)).toEqual(rows(a.db));
+    // The periodic verify (1 s here) compares both trees' checksums.
+    await waitUntil('a verify round', () => (/data verification successful/.test(a.log() + b.log()) ? true : undefined));
+    expect(a.log() + b.log()).not.toMatch(/wrong checksum/);
+  });
+
+  it('one daemon stopping does not disturb the other', async () => {
+    const [a, b] = nodes as [Node, Node];
+    b.proc.kill('SIGTERM');
+    const [code] = (await once(b.proc, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    fs.writeFileSync(join(a.mnt, 'after-b.txt'), 'still here\n');
+    expect(fs.readFileSync(join(a.mnt, 'after-b.txt'), 'utf8')).toBe('still here\n');
+    expect(a.alive()).toBe(true);
+  });
+});
