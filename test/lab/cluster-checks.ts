@@ -1,0 +1,196 @@
+// What a user would check by hand on the lab's nodes: the daemon's own status (`pmxcfs-ts status
+// --json`), the rows of each node's config.db, the files seen through /etc/pve, and the status files.
+// Plus the waits the scenarios share (convergence, daemon restarts).
+import { expect } from 'vitest';
+import { waitUntil } from '../../lab/wait';
+import { docker } from '../../lab/docker';
+import { BASE_NODES, execIn, nodeByName, shIn, waitHealthy, type NodeStatus } from './lab-fixture';
+
+export const NAMES = BASE_NODES.map((n) => n.name);
+export const DB = '/var/lib/pve-cluster/config.db';
+const MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
+
+/** A shell snippet that must succeed; returns its stdout. */
+export async function shOk(node: string, script: string, timeoutMs = 60_000): Promise<string> {
+  const r = await shIn(node, script, { timeoutMs });
+  if (r.code !== 0) throw new Error(`${node}: \`${script}\` failed (status ${r.code}): ${(r.stderr + r.stdout).trim()}`);
+  return r.stdout;
+}
+
+/** `pmxcfs-ts status --json` on a node (null when the daemon does not answer). */
+export async function daemonStatus(node: string): Promise<DaemonStatus | null> {
+  const r = await execIn(node, ['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 20_000 });
+  try {
+    return (JSON.parse(r.stdout) as { status: DaemonStatus | null }).status;
+  } catch {
+    return null;
+  }
+}
+
+export interface DaemonStatus {
+  nodename: string;
+  mode: string;
+  quorate: boolean;
+  nodeid: number;
+  version: number;
+  memdbErrors: boolean;
+  members: { name: string; nodeid: number; online: boolean; ip?: string }[];
+  locks: { name: string; writer: number; mtime: number; age: number; expiresIn: number }[];
+  dfsm?: Record<'dcdb' | 'kvstore', { mode: string; joined: boolean; members: unknown[]; queued: number; waiting: number }>;
+}
+
+/** Everything one node holds of the tree, in forms that must be identical across synced nodes. */
+export interface TreeView {
+  node: string;
+  version: number | null; // the daemon's memdb version
+  dbRows: number; // rows in config.db (incl. the __version__ row)
+  dbDigest: string; // sha256 of every row of config.db, ordered by inode
+  mountDigest: string; // sha256 of names, types, sizes and contents seen under /etc/pve
+}
+
+// Every row, data as hex; the sqlite3 shell reads the WAL the daemon commits to.
+const DB_DUMP = `sqlite3 -readonly ${DB} "SELECT inode,parent,version,writer,mtime,type,name,hex(data) FROM tree ORDER BY inode"`;
+// The real entries under /etc/pve: the top-level dot names are the daemon's virtual status files and
+// the symlinks point to the node's own directory, so both differ between nodes by design.
+const MOUNT_DUMP =
+  "cd /etc/pve && find . -mindepth 1 ! -path './.*' ! -type l -printf '%y %p %s\\n' | LC_ALL=C sort && " +
+  "find . -mindepth 1 ! -path './.*' -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum";
+
+export async function treeView(node: string): Promise<TreeView> {
+  const [status, db, mount] = await Promise.all([
+    daemonStatus(node),
+    shIn(node, `${DB_DUMP} | wc -l; ${DB_DUMP} | sha256sum`, { timeoutMs: 60_000 }),
+    shIn(node, `timeout 50 sh -c "${MOUNT_DUMP.replace(/"/g, '\\"')}" | sha256sum`, { timeoutMs: 60_000 }),
+  ]);
+  const [rows, digest] = db.stdout.trim().split('\n');
+  return {
+    node,
+    version: status?.version ?? null,
+    dbRows: Number(rows),
+    dbDigest: db.code === 0 ? (digest ?? '').split(' ')[0]! : `error: ${db.stderr.trim()}`,
+    mountDigest: mount.code === 0 ? mount.stdout.split(' ')[0]! : `error: ${mount.stderr.trim()}`,
+  };
+}
+
+function sameTree(views: readonly TreeView[]): boolean {
+  const [a] = views;
+  return (
+    a !== undefined &&
+    a.version !== null &&
+    views.every((v) => v.version === a.version && v.dbDigest === a.dbDigest && v.mountDigest === a.mountDigest && !v.dbDigest.startsWith('error'))
+  );
+}
+
+/**
+ * Wait until every named node has the same memdb version, the same config.db rows and the same
+ * files under /etc/pve; then assert it (so a failure shows the differing views).
+ */
+export async function expectConverged(nodes: readonly string[] = NAMES, timeoutMs = 90_000): Promise<TreeView[]> {
+  let last: TreeView[] = [];
+  try {
+    await waitUntil(
+      `identical trees on ${nodes.join(', ')}`,
+      async () => (last = await Promise.all(nodes.map(treeView))),
+      sameTree,
+      { timeoutMs, intervalMs: 1000 },
+    );
+  } catch {
+    // fall through to the assertion, which prints the views
+  }
+  const first = last[0]!;
+  for (const v of last) expect({ ...v, node: first.node }, `${v.node} against ${first.node}`).toEqual(first);
+  return last;
+}
+
+/** Wait until the daemon on a node reports the given quorum state (its own view, from .members). */
+export async function waitDaemonQuorate(node: string, quorate: boolean, timeoutMs = 60_000): Promise<void> {
+  await waitUntil(
+    `pmxcfs-ts on ${node} ${quorate ? 'quorate' : 'not quorate'}`,
+    () => daemonStatus(node),
+    (s) => s !== null && s.quorate === quorate,
+    { timeoutMs, intervalMs: 300 },
+  );
+}
+
+/** Wait until each node's dcdb DFSM is synced with the given number of members. */
+export async function waitDcdbSynced(nodes: readonly string[], members: number, timeoutMs = 60_000): Promise<void> {
+  for (const node of nodes) {
+    await waitUntil(
+      `dcdb on ${node} synced with ${members} members`,
+      () => daemonStatus(node),
+      (s) => {
+        const d = s?.dfsm?.dcdb;
+        return d !== undefined && d.mode === 'SYNCED' && d.members.length === members;
+      },
+      { timeoutMs, intervalMs: 300 },
+    );
+  }
+}
+
+/** The daemon pid on a node, or null. */
+export async function daemonPid(node: string): Promise<number | null> {
+  const r = await shIn(node, "pgrep -f '^(/usr/local/bin/)?node .*dist/src/main[.]js' | head -n 1");
+  const pid = Number(r.stdout.trim());
+  return pid > 0 ? pid : null;
+}
+
+/** Wait until /etc/pve on the node is no FUSE mount any more (the entrypoint unmounts a dead daemon's). */
+export async function waitUnmounted(node: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(
+    `/etc/pve unmounted on ${node}`,
+    () => shIn(node, "awk '$2==\"/etc/pve\"' /proc/mounts"),
+    (r) => r.code === 0 && r.stdout.trim() === '',
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/**
+ * Start the daemon again inside a running container (corosync keeps running), the way the entrypoint
+ * does, with extra environment. Its output goes to /var/log/pmxcfs-ts-exec.log in the container.
+ * The entrypoint does not supervise this process: `restartContainer` puts the node back in shape.
+ */
+export async function execDaemon(node: string, env: Record<string, string> = {}): Promise<void> {
+  const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const cmd = `exec /usr/local/bin/node ${MAIN} -f --mount /etc/pve --db ${DB} --nodename ${node} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
+  const r = await docker(['exec', '-d', ...envArgs, node, 'sh', '-c', cmd], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`starting the daemon on ${node} failed: ${r.stderr.trim()}`);
+  await waitUntil(
+    `pmxcfs-ts mounted /etc/pve on ${node}`,
+    () => shIn(node, "awk '$2==\"/etc/pve\"{print $3}' /proc/mounts"),
+    (x) => x.stdout.trim().startsWith('fuse'),
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
+}
+
+/** Stop the daemon on a node (SIGTERM, or SIGKILL) and wait until its mount is gone. */
+export async function stopDaemon(node: string, signal: 'TERM' | 'KILL'): Promise<number> {
+  const pid = await daemonPid(node);
+  if (pid === null) throw new Error(`no pmxcfs-ts daemon running on ${node}`);
+  await shOk(node, `kill -${signal} ${pid}`);
+  await waitUntil(`daemon ${pid} gone on ${node}`, () => shIn(node, `kill -0 ${pid}`), (r) => r.code !== 0, {
+    timeoutMs: 30_000,
+    intervalMs: 200,
+  });
+  await waitUnmounted(node);
+  return pid;
+}
+
+/**
+ * `docker restart` of a node: the entrypoint starts corosync and a supervised daemon again (used to
+ * put a node back in its normal shape after a test ran its own daemon in it).
+ */
+export async function restartContainer(node: string): Promise<NodeStatus[]> {
+  const r = await docker(['restart', '-t', '20', node], { timeoutMs: 90_000 });
+  if (r.code !== 0) throw new Error(`docker restart ${node} failed: ${r.stderr.trim()}`);
+  return waitHealthy([nodeByName(node)!], { members: 3, timeoutMs: 90_000 });
+}
+
+/** Parse a JSON status file of the mount. */
+export async function readJsonFile<T>(node: string, file: string): Promise<T> {
+  return JSON.parse(await shOk(node, `timeout 10 cat /etc/pve/${file}`)) as T;
+}
+
+/** Remove a directory tree under /etc/pve on a node if it exists (leftovers of an earlier run). */
+export async function removeTree(node: string, rel: string): Promise<void> {
+  await shOk(node, `rm -rf /etc/pve/${rel}`, 120_000);
+}
