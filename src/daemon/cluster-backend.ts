@@ -144,7 +144,8 @@ export class ClusterBackend implements FsBackend {
     this.cmap = new ClusterConfigTracker({ log: corosyncLogger(logger, 'confdb'), reconnectDelayMs });
     this.corosyncConf = new CorosyncConfSync({ memdb, logger, hostPath: o.hostCorosyncConf, runReload: o.runReload });
 
-    // dcdb: the file tree.
+    // dcdb: the file tree. The runner is the group's handler and the group is the runner's
+    // transport, so the transport is a forwarder bound once the group exists.
     const dcdbApp = new DcdbApp(memdb, this.quorum);
     this.dcdbDfsm = new Dfsm(dcdbApp, { name: DCDB_GROUP_NAME, verifyInterval: o.verifyIntervalS ?? DCDB_VERIFY_INTERVAL_S });
     let dcdbGroup: CpgGroup | undefined;
