@@ -429,7 +429,9 @@ export class Dfsm<E = never> {
     const msg = decoded.value;
     if (msg.type === DfsmMessageType.NORMAL) {
       const queued: QueuedMessage = { from: { nodeid: from.nodeid, pid: from.pid }, message: msg, raw: data };
-      if (this.modeValue === DfsmMode.SYNCED) this.deliverMessage(queued, now);
+      // A member still being synced applies its own messages only after its commit; a synced node
+      // holds them in queue 1 until UPDATE_COMPLETE too, so both apply them at the same point.
+      if (this.modeValue === DfsmMode.SYNCED && this.findNode(from)?.synced !== false) this.deliverMessage(queued, now);
       else this.enqueue(queued);
       return;
     }
