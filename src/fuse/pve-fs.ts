@@ -4,6 +4,7 @@
  * (>= 0 / objects) or -errno; the fuse-native glue in mount.ts only translates calls.
  */
 import { Errno } from '../memdb/errno';
+import type { StatFs } from '../memdb/memdb';
 import { isLockDir } from '../memdb/paths';
 import { DT_DIR, entrySize, type FsOp } from '../memdb/types';
 import type { Clock, FsBackend } from '../daemon/backend';
@@ -36,18 +37,10 @@ export interface PveFsOptions {
   startTime: number;
 }
 
-export interface FsStatfs {
-  bsize: number;
-  frsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-  favail: number;
+/** memdb's statfs figures plus the two fields the kernel's statvfs also wants. */
+export interface FsStatfs extends StatFs {
   fsid: number;
   flag: number;
-  namemax: number;
 }
 
 /** chown's "leave unchanged" value (uid_t/gid_t -1 as the kernel passes it). */
