@@ -10,6 +10,15 @@
 #
 # Environment: PMXCFS_ARGS   extra daemon arguments (for example "-l" for local mode, "-d")
 #              PMXCFS_DISABLE=1  run corosync only
+#              LAB_BARE_HOST=1   a freshly installed host with its cluster services stopped: nothing
+#                                is copied into /etc/corosync and neither corosync nor pmxcfs-ts is
+#                                started; the operator (a test) copies files in and starts
+#                                `corosync` and `pmxcfs-ts` by hand (both daemonize). Used to rebuild
+#                                a dead node from its config.db (docs/recovery.md).
+#
+# A corosync that exits after /etc/corosync/corosync.conf was removed is an operator separating the
+# node from its cluster (docs/recovery.md): the container keeps running, like a host whose corosync
+# service was stopped.
 set -u
 
 NODE=$(hostname)
@@ -70,23 +79,46 @@ stop_corosync() {
   cpid=""
 }
 
+# A daemon or corosync started by hand (docker exec; they daemonize) is not our child: stop it too.
+stop_detached() {
+  local pid
+  pid=$(cat /var/run/pve-cluster.pid 2>/dev/null)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    log "stopping pmxcfs-ts started by hand (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if mountpoint -q /etc/pve; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
+  for pid in $(pgrep -x corosync); do
+    log "stopping corosync started by hand (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null
+  done
+}
+
 on_term() {
   log "SIGTERM: shutting down"
   stop_daemon
   stop_corosync
+  stop_detached
   log "stopped"
   exit 0
 }
 trap on_term TERM INT
 
-install_seed
 mkdir -p /etc/pve /var/lib/pve-cluster /run/pve-cluster /var/log/corosync
+if [ "${LAB_BARE_HOST:-0}" = 1 ]; then
+  log "LAB_BARE_HOST=1: bare host, starting neither corosync nor pmxcfs-ts (start them by hand)"
+else
+install_seed
 
 log "starting corosync on $NODE"
 corosync -f &
 cpid=$!
+fi
 
-if [ "${PMXCFS_DISABLE:-0}" = 1 ]; then
+if [ "${LAB_BARE_HOST:-0}" = 1 ]; then
+  :
+elif [ "${PMXCFS_DISABLE:-0}" = 1 ]; then
   log "PMXCFS_DISABLE=1: running corosync only"
 elif [ ! -f "$MAIN" ]; then
   log "$MAIN is not in the image (daemon not built yet): running corosync only"
@@ -100,6 +132,12 @@ fi
 
 # Wait for children. A dead daemon is reported and left dead; a dead corosync ends the container.
 while :; do
+  if [ -z "$cpid" ] && [ -z "$dpid" ]; then
+    # Nothing of ours runs (bare host, or a separated node): idle until SIGTERM.
+    sleep infinity &
+    wait $!
+    continue
+  fi
   wait -n
   rc=$?
   if [ -n "$dpid" ] && ! kill -0 "$dpid" 2>/dev/null; then
@@ -108,7 +146,13 @@ while :; do
     dpid=""
     if mountpoint -q /etc/pve; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
   fi
-  if ! kill -0 "$cpid" 2>/dev/null; then
+  if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null && [ ! -f /etc/corosync/corosync.conf ]; then
+    wait "$cpid" 2>/dev/null
+    log "corosync exited and /etc/corosync/corosync.conf is gone: node separated from its cluster, keeping the container"
+    cpid=""
+    continue
+  fi
+  if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null; then
     wait "$cpid" 2>/dev/null; crc=$?
     log "corosync exited with status $crc (rc $rc): stopping the node"
     cpid=""

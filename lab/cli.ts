@@ -2,6 +2,7 @@
 import { docker, dockerBin } from './docker';
 import { describe, fence, heal, LabError, labDown, labStatus, labUp, partition, requireNode, start, addNode } from './lab';
 import { statusTable } from './node-status';
+import { replaceNode } from './replace-node';
 import { runInherit } from './run';
 
 const USAGE = `usage: npm run lab -- <command>
@@ -17,6 +18,8 @@ const USAGE = `usage: npm run lab -- <command>
   start <node> [--no-wait]    start a stopped/fenced node and wait until it is back
   exec <node> -- <cmd...>     run a command in a node (stdin/stdout attached)
   logs <node> [-f] [--tail N] the node's container log (corosync + daemon + entrypoint)
+  replace <node> [--start]    a replacement host: new container, same name and address, EMPTY
+                              config.db volume, starting nothing (--start: the usual services)
   add [--direct]              node4 joins: 4-node corosync.conf written through /etc/pve/corosync.conf
                               (--direct: straight to /etc/corosync on each node, bypassing pmxcfs)`;
 
@@ -94,6 +97,12 @@ async function main(argv: string[]): Promise<number> {
       const tail = tailIdx >= 0 ? rest[tailIdx + 1] : undefined;
       const extra = [...(flags.has('-f') || rest.includes('-f') ? ['-f'] : []), ...(tail ? ['--tail', tail] : [])];
       return runInherit(dockerBin(), ['logs', ...extra, node]);
+    }
+    case 'replace': {
+      if (args.length !== 1) throw new LabError('replace needs one node');
+      await replaceNode(args[0]!, { bare: !flags.has('--start') });
+      log(`${args[0]} replaced (empty volume${flags.has('--start') ? '' : '; nothing started: copy config.db and /etc/corosync in, then start corosync and pmxcfs-ts'})`);
+      return 0;
     }
     case 'add': {
       const t0 = Date.now();
