@@ -48,6 +48,8 @@ export interface SimStats {
   forkedAcks: number;
   /** Lock acquisitions granted on a branch that lacked an earlier acknowledged one (by design). */
   forkedLocks: number;
+  /** Verify rounds that compared equal (per node). */
+  verified: number;
 }
 
 export interface SimResult {
@@ -94,7 +96,7 @@ class Simulation implements ProcessHooks {
   private readonly trace: string[] = [];
   private hash = 0x811c9dc5;
   private nextOpId = 1;
-  private readonly stats: SimStats = { ops: 0, acked: 0, refused: 0, delivered: 0, partitions: 0, crashes: 0, leaves: 0, syncs: 0, lockAcks: 0, unlocks: 0, faults: 0, forkedAcks: 0, forkedLocks: 0 };
+  private readonly stats: SimStats = { ops: 0, acked: 0, refused: 0, delivered: 0, partitions: 0, crashes: 0, leaves: 0, syncs: 0, lockAcks: 0, unlocks: 0, faults: 0, forkedAcks: 0, forkedLocks: 0, verified: 0 };
   /** Acknowledged ops (result >= 0): key -> description. */
   private readonly acked = new Map<string, string>();
   /** Last acknowledged acquisition of each lock path. */
@@ -159,6 +161,8 @@ class Simulation implements ProcessHooks {
 
   onLog(proc: NodeProcess, level: string, message: string): void {
     if (message.includes('wrong checksum')) this.violation('verify', `${proc.key}: ${message}`);
+    if (message.includes('removed expired lock')) this.stats.unlocks++;
+    if (message.includes('data verification successful')) this.stats.verified++;
     if (this.options.keepTrace && (level === 'critical' || level === 'warning')) this.log(`log ${proc.key} ${level}: ${message}`);
   }
 
