@@ -115,22 +115,32 @@ export async function writeMany(node: string, spec: WriteManySpec, timeoutMs = 3
   return res;
 }
 
-// mkdir of each name in turn, from the same wall-clock start on every racer; prints "ok"/"<code>"
-// per name in order.
+// mkdir of each name in turn, name i at the wall-clock time startAt + i * intervalMs (the containers
+// share the host's clock), so racers on several nodes send each round's mkdir at the same moment;
+// prints "ok"/"<code>" per name in order.
 const MKDIR_RACE_PROGRAM = String.raw`
 const fs = require('fs');
 const a = JSON.parse(fs.readFileSync(0, 'utf8'));
 const out = [];
-setTimeout(() => {
-  for (const p of a.paths) {
-    try { fs.mkdirSync(p); out.push('ok'); } catch (e) { out.push(e.code || String(e)); }
-  }
-  process.stdout.write(JSON.stringify(out));
-}, Math.max(0, a.startAt - Date.now()));
+function round(i) {
+  if (i === a.paths.length) { process.stdout.write(JSON.stringify(out)); return; }
+  setTimeout(() => {
+    try { fs.mkdirSync(a.paths[i]); out.push('ok'); } catch (e) { out.push(e.code || String(e)); }
+    round(i + 1);
+  }, Math.max(0, a.startAt + i * a.intervalMs - Date.now()));
+}
+round(0);
 `;
 
-export async function mkdirRace(node: string, paths: readonly string[], startAt: number, timeoutMs = 120_000): Promise<string[]> {
-  const r = await execIn(node, ['node', '-e', MKDIR_RACE_PROGRAM], { input: JSON.stringify({ paths, startAt }), timeoutMs });
+export async function mkdirRace(
+  node: string,
+  paths: readonly string[],
+  startAt: number,
+  intervalMs: number,
+  timeoutMs = 120_000,
+): Promise<string[]> {
+  const input = JSON.stringify({ paths, startAt, intervalMs });
+  const r = await execIn(node, ['node', '-e', MKDIR_RACE_PROGRAM], { input, timeoutMs });
   if (r.code !== 0) throw new Error(`mkdir race on ${node} failed (status ${r.code}): ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as string[];
 }
