@@ -41,7 +41,9 @@ export async function stopDaemon(node: string): Promise<void> {
   const exits = async (): Promise<number> =>
     ((await docker(['logs', node], { timeoutMs: 15_000 })).stdout.match(/pmxcfs-ts exited/g) ?? []).length;
   const pids = await daemonPids(node);
-  const ownChild = (await shIn(node, `ps -o ppid= -p ${pids.join(',') || '0'} | grep -qx ' *1'`)).code === 0;
+  // The entrypoint's child runs without --ready-fd (a daemonized one was started with it).
+  const args = pids.length ? (await shIn(node, `ps -o args= -p ${pids.join(',')}`)).stdout : '';
+  const ownChild = args.split('\n').some((a) => a.includes('main.js') && !a.includes('--ready-fd'));
   const before = ownChild ? await exits() : 0;
   if (pids.length > 0) await sh(node, `kill -TERM ${pids.join(' ')}`);
   await waitUntil(
