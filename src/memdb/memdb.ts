@@ -8,7 +8,9 @@
  *   builds vmlist and lock table. An empty store gets version 1 and its `__version__` row.
  * - `apply(op, origin, now)` runs one mutation with the errno rules of §2/§8.5/§8.6/§8.7, persists
  *   it through `store.commit` in one transaction and returns the result (>= 0) or -errno. When the
- *   sticky `errors` flag is set every mutation returns -EIO; a failing store commit sets it.
+ *   sticky `errors` flag is set every mutation returns -EIO; a failing store commit sets it —
+ *   except a full disk (the store throws StoreFullError): that operation alone returns -ENOSPC,
+ *   nothing changes, and later operations are tried again (the reference goes EIO for good).
  * - Reads never mutate.
  *
  * Every mutation checks everything first, then commits the staged rows, and only after a
@@ -18,6 +20,7 @@ import { lockChecksum as entryLockChecksum, verifyChecksum as treeVerifyChecksum
 import { Errno } from './errno';
 import { decodeIndex, encodeIndex, IndexDecodeError } from './index-codec';
 import { MemDbLoadError } from './load-error';
+import { StoreFullError } from './store-full';
 import { LockTable } from './lock-table';
 import {
   isForbiddenBaseName,
@@ -44,18 +47,23 @@ import {
 import { VmRegistry, type VmList } from './vmlist';
 
 export { MemDbLoadError } from './load-error';
+export { StoreFullError } from './store-full';
 export type { VmList, VmGuest } from './vmlist';
 
 /** A persistence backend: SQLite in the daemon, a Map in the simulation. */
 export interface TreeStore {
   /** Every row of table `tree`, in any order. Throws on an unreadable database. */
   load(): DbRow[];
-  /** Persist one change in one transaction (REPLACE upserts, DELETE deletes, REPLACE version row). Throws on failure (nothing written). */
+  /**
+   * Persist one change in one transaction (REPLACE upserts, DELETE deletes, REPLACE version row).
+   * Throws on failure (nothing written): StoreFullError when the disk is full, anything else otherwise.
+   */
   commit(change: Change): void;
   /**
    * The sync commit of spec §3 in one transaction: delete every inode in `deletes`, REPLACE every
    * row in `upserts` (inode 0 = the version row), then read back all rows and call `verify` with
-   * them; COMMIT only if it returns true, else ROLLBACK and return false. Throws on I/O failure.
+   * them; COMMIT only if it returns true, else ROLLBACK and return false. Throws on I/O failure
+   * (StoreFullError when the disk is full; nothing written either way).
    */
   replaceTree(deletes: number[], upserts: DbRow[], verify: (rows: DbRow[]) => boolean): boolean;
   close(): void;
@@ -131,7 +139,10 @@ export class MemDb {
     return this.root.version;
   }
 
-  /** Sticky: set by a failed commit or a failed sync; every mutation then returns -EIO. */
+  /**
+   * Sticky: set by a failed commit or a failed sync; every mutation then returns -EIO. A full disk
+   * does not set it (the operation fails with -ENOSPC / the sync returns false, nothing changed).
+   */
   get errors(): boolean {
     return this.errorFlag;
   }
@@ -287,7 +298,9 @@ export class MemDb {
    * the leader's index, REPLACE the updates (inode 0 = the version row), reload all rows and
    * require the re-encoded index to equal `leaderIndex` byte for byte. Then swap the tree in,
    * rebuild the VMID list and lock table (ltime = now) and tell the listener. False (and the
-   * errors flag set) on a bad index, a mismatch, a store failure or a duplicate VMID.
+   * errors flag set) on a bad index, a mismatch, a store failure or a duplicate VMID; false
+   * WITHOUT the errors flag when the disk is full (nothing changed: RAM and store keep the old
+   * tree, and a later sync may succeed).
    */
   applySync(leaderIndex: Buffer, updates: DbRow[], now: number): boolean {
     const index = decodeIndex(leaderIndex);
@@ -315,7 +328,8 @@ export class MemDb {
     let committed: boolean;
     try {
       committed = this.store.replaceTree(deletes, upserts, verify);
-    } catch {
+    } catch (err) {
+      if (err instanceof StoreFullError) return false;
       committed = false;
     }
     if (!committed || built === undefined) {
@@ -377,14 +391,18 @@ export class MemDb {
     return { dir, base, parts };
   }
 
-  /** Persist one change; on failure set the sticky error flag. RAM is updated by the caller after. */
-  private commit(upserts: Entry[], deletes: number[], writer: number, mtime: number): boolean {
+  /**
+   * Persist one change: 0, -ENOSPC for a full disk (transient, nothing written), or -EIO after
+   * any other failure, which sets the sticky error flag. RAM is updated by the caller after a 0.
+   */
+  private commit(upserts: Entry[], deletes: number[], writer: number, mtime: number): number {
     try {
       this.store.commit({ upserts, deletes, version: versionRow(this.root.version + 1, writer, mtime) });
-      return true;
-    } catch {
+      return 0;
+    } catch (err) {
+      if (err instanceof StoreFullError) return -Errno.ENOSPC;
       this.errorFlag = true;
-      return false;
+      return -Errno.EIO;
     }
   }
 
@@ -415,7 +433,8 @@ export class MemDb {
       data: null,
       children: new Map(),
     };
-    if (!this.commit([entry], [], origin.writer, origin.mtime)) return -Errno.EIO;
+    const committed = this.commit([entry], [], origin.writer, origin.mtime);
+    if (committed < 0) return committed;
     this.bumpRoot(origin.writer, origin.mtime);
     p.dir.children!.set(entry.name, entry);
     this.inodes.set(entry.inode, entry);
@@ -441,7 +460,8 @@ export class MemDb {
     const staged: Entry = existing !== undefined
       ? { ...existing, version, writer: origin.writer, mtime: origin.mtime, data: newData }
       : { inode: version, parent: p.dir.inode, version, writer: origin.writer, mtime: origin.mtime, type: DT_REG, name: p.base, data: newData, children: null };
-    if (!this.commit([staged], [], origin.writer, origin.mtime)) return -Errno.EIO;
+    const committed = this.commit([staged], [], origin.writer, origin.mtime);
+    if (committed < 0) return committed;
 
     this.bumpRoot(origin.writer, origin.mtime);
     this.totalBytes += (newData?.length ?? 0) - (oldData?.length ?? 0);
@@ -468,7 +488,8 @@ export class MemDb {
     if (isLock && (mtime < e.mtime || origin.writer !== e.writer)) return -Errno.EACCES;
     const version = this.root.version + 1;
     const staged: Entry = { ...e, version, writer: origin.writer, mtime };
-    if (!this.commit([staged], [], origin.writer, mtime)) return -Errno.EIO;
+    const committed = this.commit([staged], [], origin.writer, mtime);
+    if (committed < 0) return committed;
     this.bumpRoot(origin.writer, mtime);
     e.version = version;
     e.writer = origin.writer;
@@ -484,7 +505,8 @@ export class MemDb {
     const e = this.resolve(parts);
     if (e === undefined) return -Errno.ENOENT;
     if (e.children !== null && e.children.size > 0) return -Errno.ENOTEMPTY;
-    if (!this.commit([], [e.inode], origin.writer, origin.mtime)) return -Errno.EIO;
+    const committed = this.commit([], [e.inode], origin.writer, origin.mtime);
+    if (committed < 0) return committed;
     this.bumpRoot(origin.writer, origin.mtime);
     this.detach(e, parts);
     this.changed(parts.join('/'));
@@ -531,7 +553,8 @@ export class MemDb {
 
     const version = this.root.version + 1;
     const staged: Entry = { ...e, parent: p.dir.inode, name: p.base, version, writer: origin.writer, mtime: origin.mtime };
-    if (!this.commit([staged], target !== undefined ? [target.inode] : [], origin.writer, origin.mtime)) return -Errno.EIO;
+    const committed = this.commit([staged], target !== undefined ? [target.inode] : [], origin.writer, origin.mtime);
+    if (committed < 0) return committed;
 
     this.bumpRoot(origin.writer, origin.mtime);
     if (target !== undefined) this.detach(target, p.parts);

@@ -10,11 +10,17 @@
  * version row's leaf) is a quarter of SQLite's default 4 KiB. Measured per 1 KiB config: in-place
  * rewrite 3.1x instead of 8.1x, PVE's create+write+rename 14x instead of 24x; only files near
  * 1 MiB cost more (1.5-2x vs 1.3x). An existing file keeps its page size.
+ *
+ * A full disk (SQLITE_FULL, or an I/O error while the file system has no room left) is thrown as
+ * StoreFullError after the transaction has been rolled back; the connection stays usable and a
+ * later transaction succeeds once there is space again. Any other failure is thrown as it is.
  */
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MemDbLoadError } from './load-error';
 import type { TreeStore } from './memdb';
+import { StoreFullError } from './store-full';
 import { rowOfEntry } from './rows';
 import type { Change, DbRow } from './types';
 
@@ -34,6 +40,13 @@ const BUSY_TIMEOUT_MS = 10_000;
 /** Page size of a database this store creates (SQLite's default is 4096). */
 export const NEW_DB_PAGE_SIZE = 1024;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * Below this much free space an SQLITE_IOERR_* counts as a full disk. SQLite itself maps ENOSPC
+ * from write() to SQLITE_FULL, but other calls (ftruncate, fallocate of the WAL index) report
+ * ENOSPC as an I/O error and better-sqlite3 does not expose errno. 2 MiB: a 1 MiB file plus its
+ * WAL frames and the version row.
+ */
+const NEARLY_FULL_BYTES = 2 * 1024 * 1024;
 
 interface RawRow {
   inode: unknown;
@@ -102,7 +115,7 @@ export class SqliteTreeStore implements TreeStore {
   }
 
   commit(change: Change): void {
-    this.commitTx(change);
+    this.inTransaction(() => this.commitTx(change));
   }
 
   replaceTree(deletes: number[], upserts: DbRow[], verify: (rows: DbRow[]) => boolean): boolean {
@@ -113,7 +126,7 @@ export class SqliteTreeStore implements TreeStore {
       if (!verify(this.load())) throw rejected;
     });
     try {
-      tx();
+      this.inTransaction(tx);
       return true;
     } catch (err) {
       if (err === rejected) return false;
@@ -125,6 +138,27 @@ export class SqliteTreeStore implements TreeStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Runs a transaction function; on failure makes sure no transaction is left open (better-sqlite3
+   * rolls back, and SQLite may already have rolled back itself after SQLITE_FULL/IOERR) and turns
+   * a full disk into StoreFullError.
+   */
+  private inTransaction(tx: () => void): void {
+    try {
+      tx();
+    } catch (err) {
+      if (this.db.open && this.db.inTransaction) {
+        try {
+          this.db.exec('ROLLBACK');
+        } catch {
+          // nothing left to roll back
+        }
+      }
+      if (isDiskFull(err, this.file)) throw new StoreFullError(`${this.file}: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
   /** The effect of the reference's REPLACE (the full row, whole blob): update in place, else insert. */
   private writeRow(row: DbRow): void {
     const data = row.data !== null && row.data.length > 0 ? row.data : null;
@@ -133,6 +167,19 @@ export class SqliteTreeStore implements TreeStore {
     if (updated !== 0) throw new Error(`UPDATE of inode ${row.inode} changed ${updated} rows`);
     const inserted = this.insertRow.run(row.inode, row.parent, row.version, row.writer, row.mtime, row.type, row.name, data).changes;
     if (inserted !== 1) throw new Error(`INSERT of inode ${row.inode} changed ${inserted} rows`);
+  }
+}
+
+/** SQLITE_FULL, or an SQLITE_IOERR_* while the database's file system is (nearly) out of space. */
+export function isDiskFull(err: unknown, file: string): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  if (code === 'SQLITE_FULL') return true;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_IOERR')) return false;
+  try {
+    const st = fs.statfsSync(dirname(file));
+    return st.bavail * st.bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
   }
 }
 
