@@ -4,9 +4,15 @@
  * are file-system operations applied on every node at delivery (spec §5, §8.7 cluster part).
  * Pure: memdb is in-memory apart from its store, quorum is read through the given source, time
  * comes from the DFSM context.
+ *
+ * A full disk (memdb answers -ENOSPC without its error flag; nothing was applied here) must not let
+ * this node diverge from the others, who did apply the operation: the node leaves the group
+ * (restartable LEAVE, not the reference's ERROR) and is resynced from the others when it re-joins.
+ * A sync commit that fails for a full disk leaves the same way; any other failure is ERROR.
  */
 import type { AppContext, DeliverOutcome, DfsmApp, MemberState } from '../dfsm/app';
 import type { GroupMember, QuorumSource } from '../dfsm/transport';
+import { Errno } from '../memdb/errno';
 import type { MemDb } from '../memdb/memdb';
 import { isLockDir, normalizePath } from '../memdb/paths';
 import { rowOfEntry } from '../memdb/rows';
@@ -27,6 +33,12 @@ import { decodeUpdate, encodeUpdate } from './update';
 export type DcdbEffect =
   /** corosync.conf in the tree may have changed: run the §9 procedure (reload only if allowed). */
   { kind: 'corosync-conf-changed'; reloadAllowed: boolean };
+
+/**
+ * Start of the leave reason when this node could not persist a delivered operation (disk full);
+ * DcdbClient answers ENOSPC to the local writer whose own message ended that way.
+ */
+export const DISK_FULL_LEAVE_REASON = 'local disk full';
 
 function sameMember(a: GroupMember, b: GroupMember): boolean {
   return a.nodeid === b.nodeid && a.pid === b.pid;
@@ -112,7 +124,8 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
     const ok = this.memdb.applySync(this.leaderIndex, this.updates, ctx.now);
     this.updates = [];
     if (!ok) {
-      ctx.setErrorMode('sync commit failed: local tree does not match the leader index');
+      if (this.memdb.errors) ctx.setErrorMode('sync commit failed: local tree does not match the leader index');
+      else ctx.log('critical', `${DISK_FULL_LEAVE_REASON}: cannot store the leader's tree - leaving, will resync`);
       return false;
     }
     ctx.emit({ kind: 'corosync-conf-changed', reloadAllowed: false });
@@ -149,6 +162,8 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
     const result = this.memdb.apply(op.value, origin, ctx.now);
     if (this.memdb.errors) {
       ctx.setErrorMode('memdb reported errors while applying an operation');
+    } else if (result === -Errno.ENOSPC) {
+      return { kind: 'leave', reason: `${DISK_FULL_LEAVE_REASON}: cannot store ${op.value.kind} from ${from.nodeid}/${from.pid} - leaving, will resync` };
     } else if (result >= 0 && touchesCorosyncConf(op.value)) {
       ctx.emit({ kind: 'corosync-conf-changed', reloadAllowed: sameMember(from, ctx.self) });
     }
@@ -182,6 +197,7 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
     }
     const result = this.memdb.apply({ kind: 'delete', path }, origin, ctx.now);
     if (this.memdb.errors) ctx.setErrorMode('memdb reported errors while deleting an expired lock');
+    else if (result === -Errno.ENOSPC) return { kind: 'leave', reason: `${DISK_FULL_LEAVE_REASON}: cannot remove expired lock '${path}' - leaving, will resync` };
     else ctx.log('info', `removed expired lock '${path}' (${result})`);
     return { kind: 'processed', result };
   }
