@@ -10,7 +10,7 @@ import { Errno } from '../memdb/errno';
 import type { MemDb } from '../memdb/memdb';
 import { isLockDir } from '../memdb/paths';
 import { DT_DIR, type FsOp } from '../memdb/types';
-import type { DcdbEffect } from './app';
+import { DISK_FULL_LEAVE_REASON, type DcdbEffect } from './app';
 import { DcdbMessageType, encodeFsOp, encodeUnlockMessage } from './messages';
 
 /** The release reason used when quorum is lost with writes in flight (answered EACCES). */
@@ -25,7 +25,9 @@ export class DcdbClient {
 
   /**
    * Replicate one operation: -EACCES without sending when not quorate; otherwise the result of
-   * applying it at delivery, -EACCES if quorum was lost meanwhile, -EBUSY if it was never applied.
+   * applying it at delivery, -EACCES if quorum was lost meanwhile, -ENOSPC if this node could not
+   * store it (it left the group to resync; the others may have applied it), -EBUSY if it was never
+   * applied.
    */
   async submit(op: FsOp): Promise<number> {
     if (!this.quorum.quorate()) return -Errno.EACCES;
@@ -56,6 +58,8 @@ export class DcdbClient {
 
   private answer(result: SendResult): number {
     if (result.processed) return result.result;
+    // Our own message could not be stored here (disk full): this node left the group to resync.
+    if (result.reason.startsWith(DISK_FULL_LEAVE_REASON)) return -Errno.ENOSPC;
     if (result.reason === QUORUM_LOST || !this.quorum.quorate()) return -Errno.EACCES;
     return -Errno.EBUSY;
   }
