@@ -25,6 +25,9 @@ NODE=$(hostname)
 SEED=/etc/corosync-seed
 MAIN=/opt/pmxcfs-ts/dist/src/main.js
 log() { echo "[lab-entrypoint] $*"; }
+# /proc/mounts, not mountpoint(1): after a daemon died (kill -9) its FUSE mount is still listed but
+# stat fails with ENOTCONN, and `mountpoint -q` then says "not a mount point".
+pve_mounted() { awk '$2=="/etc/pve"{f=1} END{exit !f}' /proc/mounts; }
 
 config_version() {
   [ -f "$1" ] || { echo 0; return; }
@@ -65,7 +68,7 @@ stop_daemon() {
     fi
   fi
   wait "$dpid" 2>/dev/null
-  if mountpoint -q /etc/pve; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
+  if pve_mounted; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
   dpid=""
 }
 
@@ -88,7 +91,7 @@ stop_detached() {
     kill -TERM "$pid" 2>/dev/null
     for _ in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
-  if mountpoint -q /etc/pve; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
+  if pve_mounted; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
   for pid in $(pgrep -x corosync); do
     log "stopping corosync started by hand (pid $pid)"
     kill -TERM "$pid" 2>/dev/null
@@ -144,7 +147,7 @@ while :; do
     wait "$dpid" 2>/dev/null; drc=$?
     log "pmxcfs-ts exited with status $drc (not restarted)"
     dpid=""
-    if mountpoint -q /etc/pve; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
+    if pve_mounted; then fusermount -uz /etc/pve 2>/dev/null || umount -l /etc/pve; fi
   fi
   if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null && [ ! -f /etc/corosync/corosync.conf ]; then
     wait "$cpid" 2>/dev/null
