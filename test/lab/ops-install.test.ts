@@ -5,17 +5,20 @@
  * check paths, modes and owners, recover from a crash, uninstall and purge (config.db stays), and
  * reinstall onto the kept database.
  *
- * Needs a Docker engine and the debian:bookworm-slim image (made by docker/make-base-image.sh when
- * no registry is reachable); skipped with the reason otherwise.
+ * Runs in the lab group: it starts the Docker engine and makes the debian:bookworm-slim base image
+ * (docker/make-base-image.sh, no registry needed) the same way `npm run lab -- up` does.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBaseImage, ensureEngine, ensureHostPackages } from '../../lab/engine';
+import { labPaths } from '../../lab/topology';
 
 const REPO = resolve(__dirname, '../..');
 const BASE_IMAGE = 'debian:bookworm-slim';
+const log = (line: string): void => console.log(`[ops-install] ${line}`);
 const DEPS_IMAGE = 'pmxcfs-ts-ops-test:deps';
 const CONTAINER = `pmxcfs-ts-ops-${process.pid}`;
 
@@ -33,18 +36,6 @@ function sh(script: string, timeoutMs = 120_000): { status: number | null; stdou
 function statIn(path: string): string {
   return sh(`stat -c '%a %U:%G %F' ${path}`).stdout.trim();
 }
-
-function whyNoDocker(): string | null {
-  if (run('docker', ['info'], 20_000).status !== 0) return 'no Docker engine answers `docker info`';
-  if (run('docker', ['image', 'inspect', BASE_IMAGE]).status !== 0) {
-    const made = run('sh', [join(REPO, 'docker/make-base-image.sh'), BASE_IMAGE], 600_000);
-    if (made.status !== 0) return `no ${BASE_IMAGE} image and docker/make-base-image.sh failed: ${made.stderr.slice(-500)}`;
-  }
-  return null;
-}
-
-const skipReason = whyNoDocker();
-if (skipReason !== null) console.warn(`ops-install tests skipped: ${skipReason}`);
 
 let work: string;
 let deb: string;
@@ -81,8 +72,12 @@ function waitGone(pid: string): void {
   sh(`i=0; while kill -0 ${pid} 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done`);
 }
 
-describe.skipIf(skipReason !== null)('Debian package: install, run under the unit command line, uninstall', () => {
-  beforeAll(() => {
+describe('Debian package: install, run under the unit command line, uninstall', () => {
+  beforeAll(async () => {
+    const paths = labPaths();
+    await ensureHostPackages(log);
+    await ensureEngine(log, paths.stateDir);
+    await ensureBaseImage(paths, log);
     work = mkdtempSync(join(tmpdir(), 'pmxcfs-ops-install-'));
     if (!existsSync(join(REPO, 'dist/src/main.js'))) throw new Error('dist/src/main.js missing: npm run build first');
     const out = join(work, 'out');
@@ -100,7 +95,7 @@ describe.skipIf(skipReason !== null)('Debian package: install, run under the uni
   }, 1_200_000);
 
   afterAll(() => {
-    if (skipReason === null) run('docker', ['rm', '-f', CONTAINER], 60_000);
+    run('docker', ['rm', '-f', CONTAINER], 60_000);
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
