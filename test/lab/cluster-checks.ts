@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import { waitUntil } from '../../lab/wait';
 import { docker } from '../../lab/docker';
-import { BASE_NODES, execIn, nodeByName, shIn, waitHealthy, type NodeStatus } from './lab-fixture';
+import { BASE_NODES, ensureLab, execIn, nodeByName, shIn, waitHealthy, type NodeStatus } from './lab-fixture';
 
 export const NAMES = BASE_NODES.map((n) => n.name);
 export const DB = '/var/lib/pve-cluster/config.db';
@@ -193,4 +193,14 @@ export async function readJsonFile<T>(node: string, file: string): Promise<T> {
 /** Remove a directory tree under /etc/pve on a node if it exists (leftovers of an earlier run). */
 export async function removeTree(node: string, rel: string): Promise<void> {
   await shOk(node, `rm -rf /etc/pve/${rel}`, 120_000);
+}
+
+/**
+ * The lab up (see ensureLab) and, beyond what corosync says, every daemon quorate and its dcdb
+ * synced with all three: a freshly (re)created lab answers EACCES until the daemons caught up.
+ */
+export async function ensureCluster(): Promise<void> {
+  await ensureLab();
+  for (const n of NAMES) await waitDaemonQuorate(n, true);
+  await waitDcdbSynced(NAMES, NAMES.length);
 }

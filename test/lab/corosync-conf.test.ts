@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigVersion } from '../../lab/corosync-conf';
 import { labPaths } from '../../lab/topology';
 import { waitUntil } from '../../lab/wait';
-import { NAMES, expectConverged, shOk } from './cluster-checks';
-import { BASE_NODES, ensureLab, heal, shIn, waitHealthy } from './lab-fixture';
+import { NAMES, expectConverged, shOk, ensureCluster } from './cluster-checks';
+import { BASE_NODES, heal, shIn, waitHealthy } from './lab-fixture';
 
 interface HostView {
   conf: string;
@@ -27,7 +27,7 @@ async function hostView(node: string): Promise<HostView> {
 
 describe('corosync.conf through /etc/pve', () => {
   beforeAll(async () => {
-    await ensureLab();
+    await ensureCluster();
   });
 
   afterAll(async () => {

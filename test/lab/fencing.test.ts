@@ -3,8 +3,8 @@
 // comes back with the cluster's tree in RAM and in its own config.db.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import { NAMES, expectConverged, readJsonFile, removeTree, waitDaemonQuorate, waitDcdbSynced } from './cluster-checks';
-import { BASE_NODES, ensureLab, fence, heal, start, waitHealthy, waitQuorate, nodeByName } from './lab-fixture';
+import { NAMES, expectConverged, readJsonFile, removeTree, waitDaemonQuorate, waitDcdbSynced, ensureCluster } from './cluster-checks';
+import { BASE_NODES, fence, heal, start, waitHealthy, waitQuorate, nodeByName } from './lab-fixture';
 import { remoteFs } from './remote-fs';
 
 const CONF = 'name: fenced-guest\nmemory: 512\n';
@@ -16,7 +16,7 @@ interface Vmlist {
 
 describe('fencing and guest recovery', () => {
   beforeAll(async () => {
-    await ensureLab();
+    await ensureCluster();
     for (const n of NAMES) await removeTree('node1', `nodes/${n}/qemu-server/100.conf`);
     const dirs = await remoteFs('node1', [
       { op: 'mkdir', path: '/etc/pve/nodes' },

@@ -14,8 +14,9 @@ import {
   stopDaemon,
   waitDaemonQuorate,
   waitDcdbSynced,
+  ensureCluster,
 } from './cluster-checks';
-import { ensureLab, heal } from './lab-fixture';
+import { heal } from './lab-fixture';
 import { mkdirRace, remoteFs } from './remote-fs';
 
 const LOCKS = '/etc/pve/priv/lock';
@@ -49,7 +50,7 @@ async function lockExists(node: string, name: string): Promise<boolean> {
 
 describe('cluster locks', () => {
   beforeAll(async () => {
-    await ensureLab();
+    await ensureCluster();
     const made = await remoteFs('node1', [
       { op: 'mkdir', path: '/etc/pve/priv' },
       { op: 'mkdir', path: LOCKS },

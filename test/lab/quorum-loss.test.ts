@@ -3,8 +3,8 @@
 // while reads keep working; the majority keeps writing; after the heal the trees are identical
 // again and every node can write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMES, expectConverged, removeTree, waitDaemonQuorate } from './cluster-checks';
-import { BASE_NODES, ensureLab, heal, partition, waitHealthy } from './lab-fixture';
+import { NAMES, expectConverged, removeTree, waitDaemonQuorate, ensureCluster } from './cluster-checks';
+import { BASE_NODES, heal, partition, waitHealthy } from './lab-fixture';
 import { remoteFs, type FsOp } from './remote-fs';
 
 const D = '/etc/pve/e2e-quorum';
@@ -31,7 +31,7 @@ async function expectReadOnly(node: string): Promise<void> {
 
 describe('quorum loss', () => {
   beforeAll(async () => {
-    await ensureLab();
+    await ensureCluster();
     await removeTree('node1', 'e2e-quorum');
     await removeTree('node1', 'priv/e2e-quorum');
     const setup = await remoteFs('node1', [

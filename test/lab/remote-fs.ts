@@ -1,6 +1,7 @@
 // File-system calls made inside a lab node by a short Node program (the image has /usr/local/bin/node),
 // so the tests see exact errno codes and modes instead of parsing the messages of shell tools.
 // Every call runs in its own process in the container: never in the daemon, never on this host.
+import { expect } from 'vitest';
 import { execIn } from './lab-fixture';
 
 export type FsOp =
@@ -143,4 +144,12 @@ export async function mkdirRace(
   const r = await execIn(node, ['node', '-e', MKDIR_RACE_PROGRAM], { input, timeoutMs });
   if (r.code !== 0) throw new Error(`mkdir race on ${node} failed (status ${r.code}): ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as string[];
+}
+
+/** Assert that every op succeeded; a failure names the op, the path and the errno. */
+export function expectAllOk(results: readonly FsResult[], allow: readonly string[] = []): void {
+  for (const r of results) {
+    const outcome = r.ok ? 'ok' : allow.includes(r.code ?? '') ? 'ok' : r.code;
+    expect(outcome, `${r.op} ${r.path}`).toBe('ok');
+  }
 }

@@ -2,8 +2,8 @@
 // the status files (.members, .vmlist, .clusterlog) tell the same story on every node.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import { NAMES, expectConverged, readJsonFile, removeTree } from './cluster-checks';
-import { ensureLab } from './lab-fixture';
+import { NAMES, expectConverged, readJsonFile, removeTree, ensureCluster } from './cluster-checks';
+
 import { remoteFs } from './remote-fs';
 
 const DIR = '/etc/pve/e2e-replication';
@@ -22,7 +22,7 @@ interface ClusterLog {
 
 describe('replication across node1..node3', () => {
   beforeAll(async () => {
-    await ensureLab();
+    await ensureCluster();
     await removeTree('node1', 'e2e-replication');
     await removeTree('node1', 'nodes/node2/qemu-server/1001.conf');
     await removeTree('node1', 'nodes/node3/lxc/1002.conf');
