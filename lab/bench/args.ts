@@ -19,7 +19,7 @@ export interface BenchOptions {
   node: string;
   /** First VMID of the 1,000 guest configs. */
   vmidBase: number;
-  /** Replicated latency on the Docker lab (issue 4); not implemented yet. */
+  /** Replicated figures on the Docker lab (issue 4, lab/bench/lab-mode.ts). */
   lab: boolean;
   /** Daemon entry point for the own local-mode daemon. */
   daemon?: string;
@@ -43,7 +43,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --daemon FILE    daemon entry point (default dist/src/main.js)
   --tmp DIR        where the temp mount and database go (default the OS temp dir; must not be tmpfs
                    for write amplification)
-  --lab            replicated latency on the Docker lab (not implemented yet, issue 4)
+  --lab            replicated figures on the Docker lab (lab/bench/lab-mode.ts; run it under
+                   flock /tmp/pmxcfs-lab.lock)
   -h, --help       this text`;
 
 function positiveInt(text: string | undefined): number | undefined {

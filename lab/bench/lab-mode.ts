@@ -1,11 +1,208 @@
 /**
- * `npm run bench -- --lab`: replicated latency on the Docker lab (issue 4). The place for it: this
- * module gets the lab's node mounts from the lab CLI, runs the same worker operations against one
- * node while reading the result on the others, and reports through report.ts like the local mode.
+ * `npm run bench -- --lab`: replicated figures on the Docker lab (issue 4). The operations run inside
+ * the containers (lab-probe.ts piped to `node -`), the lab CLI's own functions bring the lab up,
+ * partition and heal it. Figures: atomic 1 KiB config writes on node1 (rate, p50/p99), lock
+ * mkdir+rmdir pairs, how long a write on node1 takes to be seen on node2/node3, 500 KiB in 512-byte
+ * writes, and the resync time of a node that missed N changes. Run it under the lab lock:
+ * `flock /tmp/pmxcfs-lab.lock npm run bench -- --lab`.
  */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { dockerBin } from '../docker';
+import { heal, labUp, partition, waitHealthy, waitQuorate } from '../lab';
+import { BASE_NODES, nodeByName } from '../topology';
+import { waitUntil } from '../wait';
 import type { BenchOptions } from './args';
+import { median, percentile } from './stats';
 
-export async function runLabBench(_options: BenchOptions): Promise<number> {
-  process.stderr.write('bench --lab (replicated latency on the Docker lab) is not implemented yet (issue 4)\n');
-  return 2;
+const PROBE = path.join(__dirname, 'lab-probe.js');
+const SOCKET = '/run/pve-cluster/pmxcfs-ts.sock';
+const WORK = '/etc/pve/bench-lab';
+const log = (s: string): void => void process.stderr.write(`bench --lab: ${s}\n`);
+
+interface ProbeHandle {
+  /** Resolves with the probe's result (rejects with its error or output). */
+  result: Promise<Record<string, unknown>>;
+  /** Resolves when the probe printed `ready` (watchers). */
+  ready: Promise<void>;
+}
+
+/** Run one probe command inside a node. */
+function probe(node: string, cmd: string, args: Record<string, unknown>, timeoutMs = 300_000): ProbeHandle {
+  const child = spawn(dockerBin(), ['exec', '-i', node, 'node', '-', cmd, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(fs.readFileSync(PROBE));
+  let out = '';
+  let err = '';
+  let readyResolve: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (/^ready$/m.test(out)) readyResolve();
+  });
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const result = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
+      try {
+        const j = JSON.parse(line ?? '') as { ok: boolean; result?: Record<string, unknown>; error?: string };
+        if (j.ok && j.result) return resolve(j.result);
+        reject(new Error(`${node} ${cmd}: ${j.error ?? 'failed'}`));
+      } catch {
+        reject(new Error(`${node} ${cmd}: exit ${code}: ${out}${err}`.trim()));
+      }
+    });
+  });
+  return { result, ready };
+}
+
+const run = async (node: string, cmd: string, args: Record<string, unknown>, timeoutMs?: number): Promise<Record<string, unknown>> =>
+  probe(node, cmd, args, timeoutMs).result;
+
+async function shell(node: string, script: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const c = spawn(dockerBin(), ['exec', node, 'sh', '-c', script], { stdio: 'ignore' });
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${node}: ${script}: exit ${code}`))));
+  });
+}
+
+async function daemonVersion(node: string): Promise<{ version: number; quorate: boolean }> {
+  return (await run(node, 'version', { socket: SOCKET })) as unknown as { version: number; quorate: boolean };
+}
+
+async function allDaemonsQuorate(): Promise<void> {
+  await waitUntil('pmxcfs-ts quorate on node1..node3', () => Promise.all(BASE_NODES.map((n) => daemonVersion(n.name).catch(() => null))),
+    (all) => all.every((s) => s?.quorate === true), { timeoutMs: 60_000, intervalMs: 250 });
+}
+
+export interface LabFigure {
+  key: string;
+  label: string;
+  unit: string;
+  value: number;
+  runs: number[];
+  yardstickC?: number;
+  goal?: string;
+}
+
+/** Time from writing on node1 to first sighting on node2 and node3, over `count` writes. */
+async function visibility(count: number): Promise<{ p50: number; p99: number; missed: number }> {
+  const file = `${WORK}/visible.cfg`;
+  await shell('node1', `mkdir -p ${WORK} && rm -f ${file}`);
+  const watchers = ['node2', 'node3'].map((n) => probe(n, 'watch', { file, count, timeoutMs: count * 50 + 30_000 }));
+  await Promise.all(watchers.map((w) => w.ready));
+  const written = (await run('node1', 'writeSeq', { file, count, gapMs: 20 })) as { times: string[] };
+  const delays: number[] = [];
+  let missed = 0;
+  for (const w of watchers) {
+    const { seen } = (await w.result) as { seen: (string | null)[] };
+    seen.forEach((t, i) => {
+      if (t === null) missed++;
+      else delays.push(Number(BigInt(t) - BigInt(written.times[i]!)) / 1e6);
+    });
+  }
+  return { p50: percentile(delays, 50), p99: percentile(delays, 99), missed };
+}
+
+/** node3 misses n changes while cut off; time from the heal until its version equals node1's. */
+async function resync(n: number): Promise<{ totalS: number; quorateS: number | null; fillS: number }> {
+  const dir = `${WORK}/resync-${n}`;
+  const [n1, n3] = [nodeByName('node1')!, nodeByName('node3')!];
+  await partition(['node3']);
+  await waitQuorate(n3, false, { timeoutMs: 30_000 });
+  await waitQuorate(n1, true, { members: 2, timeoutMs: 30_000 });
+  await waitUntil('node1 daemon quorate with two', () => daemonVersion('node1'), (s) => s.quorate, { timeoutMs: 30_000, intervalMs: 200 });
+  const fill = (await run('node1', 'fill', { dir, n }, 600_000)) as { seconds: number };
+  const target = (await daemonVersion('node1')).version;
+  const healAt = process.hrtime.bigint();
+  await heal(['node3']);
+  const r = (await run('node3', 'waitVersion', { socket: SOCKET, target, timeoutMs: 300_000 }, 330_000)) as {
+    reachedAt: string | null; quorateAt: string | null; version: number;
+  };
+  if (r.reachedAt === null) throw new Error(`node3 did not reach version ${target} (has ${r.version})`);
+  await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+  await allDaemonsQuorate();
+  await shell('node1', `rm -rf ${dir}`);
+  return {
+    totalS: Number(BigInt(r.reachedAt) - healAt) / 1e9,
+    quorateS: r.quorateAt === null ? null : Number(BigInt(r.quorateAt) - healAt) / 1e9,
+    fillS: fill.seconds,
+  };
+}
+
+function fmt(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return '-';
+  if (unit === '/s') return Math.round(v).toLocaleString('en-US');
+  if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(1);
+  return v < 10 ? v.toFixed(2) : v.toFixed(1);
+}
+
+function table(figures: readonly LabFigure[]): string {
+  const rows = [['figure', 'pmxcfs-ts', 'C pmxcfs', 'goal', 'runs'],
+    ...figures.map((f) => [f.label, `${fmt(f.value, f.unit)} ${f.unit}`, f.yardstickC === undefined ? '-' : `${fmt(f.yardstickC, f.unit)} ${f.unit}`,
+      f.goal ?? '-', f.runs.map((r) => fmt(r, f.unit)).join(' / ')])];
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export async function runLabBench(options: BenchOptions, argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  const seconds = Math.max(options.seconds, 3); // rate runs on the lab: at least 3 s each
+  log('bringing the lab up from the current dist/ (reused when it is running)');
+  await heal();
+  await labUp({ log: (l) => log(l) });
+  await allDaemonsQuorate();
+  await shell('node1', `rm -rf ${WORK} && mkdir -p ${WORK}`);
+  const figures: LabFigure[] = [];
+  const add = (f: Omit<LabFigure, 'value'>): void => void figures.push({ ...f, value: median(f.runs) });
+
+  try {
+    log(`atomic 1 KiB writes on node1, ${options.runs} x ${seconds} s`);
+    const atomic = [];
+    for (let i = 0; i < options.runs; i++) atomic.push((await run('node1', 'atomic', { dir: WORK, seconds })) as Record<string, number>);
+    add({ key: 'atomicWritesPerSecond', label: 'atomic 1 KiB writes (tmp + rename), node1', unit: '/s', runs: atomic.map((r) => r.perSecond!), yardstickC: 246, goal: '>= 492 /s' });
+    add({ key: 'atomicWriteP50Ms', label: '  latency p50', unit: 'ms', runs: atomic.map((r) => r.p50Ms!), yardstickC: 3.7, goal: '<= 3.7 ms' });
+    add({ key: 'atomicWriteP99Ms', label: '  latency p99', unit: 'ms', runs: atomic.map((r) => r.p99Ms!), yardstickC: 12 });
+
+    log(`lock pairs on node1, ${options.runs} x ${seconds} s`);
+    const locks = [];
+    for (let i = 0; i < options.runs; i++) locks.push((await run('node1', 'lock', { mount: '/etc/pve', seconds })) as Record<string, number>);
+    add({ key: 'lockPairsPerSecond', label: 'lock mkdir+rmdir pairs, node1', unit: '/s', runs: locks.map((r) => r.perSecond!), yardstickC: 442, goal: '>= 884 /s' });
+    add({ key: 'lockPairP50Ms', label: '  latency p50', unit: 'ms', runs: locks.map((r) => r.p50Ms!) });
+
+    log(`visibility of node1 writes on node2/node3, ${options.runs} x 200 writes`);
+    const vis = [];
+    for (let i = 0; i < options.runs; i++) vis.push(await visibility(200));
+    add({ key: 'visibleP50Ms', label: 'write on node1 visible on node2/3, p50', unit: 'ms', runs: vis.map((v) => v.p50), yardstickC: 10, goal: '<= 10 ms' });
+    add({ key: 'visibleP99Ms', label: '  p99', unit: 'ms', runs: vis.map((v) => v.p99) });
+    const missed = vis.reduce((s, v) => s + v.missed, 0);
+    if (missed > 0) log(`visibility: ${missed} of ${options.runs * 400} sightings missed (a newer write came first)`);
+
+    log(`500 KiB in 512-byte writes on node1, ${options.runs} runs`);
+    const chunked = [];
+    for (let i = 0; i < options.runs; i++) chunked.push(((await run('node1', 'chunked', { dir: WORK })) as { seconds: number }).seconds);
+    add({ key: 'chunkedSeconds', label: '500 KiB in 512-byte writes, node1', unit: 's', runs: chunked, yardstickC: 6.6 });
+
+    for (const n of [100, 1000, 10000]) {
+      log(`resync of node3 after missing ${n} changes (one run)`);
+      const r = await resync(n);
+      add({ key: `resync${n}Seconds`, label: `resync after ${n.toLocaleString('en-US')} missed changes (heal -> same version)`, unit: 's', runs: [r.totalS] });
+      if (r.quorateS !== null) add({ key: `resync${n}QuorateSeconds`, label: `  of which until node3 quorate`, unit: 's', runs: [r.quorateS] });
+      log(`  ${n} writes on node1 took ${r.fillS.toFixed(1)} s; node3 equal ${r.totalS.toFixed(2)} s after the heal`);
+    }
+  } finally {
+    await heal();
+    await shell('node1', `rm -rf ${WORK}`).catch(() => undefined);
+  }
+
+  process.stdout.write(`\npmxcfs-ts on the Docker lab (3 nodes, corosync knet, token 1000 ms): median of ${options.runs} run(s), ` +
+    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = reference daemon in 3 containers of this machine kind\n\n${table(figures)}\n`);
+  if (options.json !== undefined) {
+    fs.writeFileSync(options.json, `${JSON.stringify({ date: new Date().toISOString(), command: ['npm', 'run', 'bench', '--', ...argv].join(' '),
+      host: { kernel: os.release(), cpus: os.cpus().length, node: process.version }, runs: options.runs, secondsPerRun: seconds, figures }, null, 2)}\n`);
+    log(`raw figures written to ${options.json}`);
+  }
+  return 0;
 }
