@@ -22,6 +22,7 @@ export const Errno = {
   ENOSYS: 38,
   ENOTEMPTY: 39,
   ECHRNG: 44,
+  EILSEQ: 84,
   EOPNOTSUPP: 95,
 } as const;
 
