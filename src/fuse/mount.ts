@@ -16,10 +16,29 @@ const EXTRA_OPTIONS = ['big_writes', 'direct_io', 'hard_remove'];
 /** libfuse's UTIME_NOW/UTIME_OMIT arrive through fuse-native as 1073 ms (tv_sec 0, huge tv_nsec). */
 const UTIME_SPECIAL_MS = 1073;
 
-function secondsFromFuseTime(t: Date | number, now: number): number {
+/** Largest mtime the tree, config.db and the wire can hold (u32 seconds). */
+const MAX_U32 = 0xffffffff;
+
+/**
+ * Whole seconds for the MTIME operation, clamped to the u32 range like Linux clamps times to what a
+ * file system can store (the reference truncates the time_t to 32 bits instead: 2^32 s would become
+ * 0). Unclamped, a far-future time was kept in RAM but read back from config.db masked to 32 bits.
+ */
+export function secondsFromFuseTime(t: Date | number, now: number): number {
   const ms = typeof t === 'number' ? t : t.getTime();
   if (ms === UTIME_SPECIAL_MS) return now;
-  return Math.floor(ms / 1000);
+  const s = Math.floor(ms / 1000);
+  return Number.isFinite(s) ? Math.min(MAX_U32, Math.max(0, s)) : now;
+}
+
+/**
+ * fuse-native hands paths over as JS strings decoded from UTF-8, with every invalid byte sequence
+ * replaced by U+FFFD: "a\xff" and "a\xfe" would both become "a\uFFFD" and share one file. New
+ * names with U+FFFD are therefore refused with EILSEQ (as ZFS with utf8only does); existing ones
+ * (from a peer or an old database) stay readable and writable.
+ */
+export function isUndecodableName(path: string): boolean {
+  return path.includes('\uFFFD');
 }
 
 export interface MountedFs {
@@ -80,7 +99,7 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
         else cb(0, h);
       }),
     create: (path, _mode, cb) =>
-      settle('create', fs.create(path), (h) => (h < 0 ? cb(h) : cb(0, h))),
+      isUndecodableName(path) ? cb(-Errno.EILSEQ) : settle('create', fs.create(path), (h) => (h < 0 ? cb(h) : cb(0, h))),
     read: (path, fd, buffer, length, position, cb) =>
       guard('read', cb, () => {
         const data = fs.read(path, fd, position, length);
@@ -95,10 +114,11 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
     flush: (path, _fd, cb) => settle('flush', fs.flush(path), (r) => cb(errOnly(r))),
     fsync: (path, _datasync, _fd, cb) => settle('fsync', fs.flush(path), (r) => cb(errOnly(r))),
     release: (path, fd, cb) => settle('release', fs.release(path, fd), (r) => cb(errOnly(r))),
-    mkdir: (path, _mode, cb) => settle('mkdir', fs.mkdir(path), (r) => cb(errOnly(r))),
+    mkdir: (path, _mode, cb) => (isUndecodableName(path) ? cb(-Errno.EILSEQ) : settle('mkdir', fs.mkdir(path), (r) => cb(errOnly(r)))),
     rmdir: (path, cb) => settle('rmdir', fs.rmdir(path), (r) => cb(errOnly(r))),
     unlink: (path, cb) => settle('unlink', fs.unlink(path), (r) => cb(errOnly(r))),
-    rename: (src, dest, cb) => settle('rename', fs.rename(src, dest), (r) => cb(errOnly(r))),
+    rename: (src, dest, cb) =>
+      isUndecodableName(dest) ? cb(-Errno.EILSEQ) : settle('rename', fs.rename(src, dest), (r) => cb(errOnly(r))),
     // fuse-native hands over the times in ms (scripts/patch-fuse-native.sh fixes its mtime slot).
     utimens: (path, _atime, mtime, cb) =>
       settle('utimens', fs.utimens(path, secondsFromFuseTime(mtime, now())), (r) => cb(errOnly(r))),
