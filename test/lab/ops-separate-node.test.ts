@@ -20,7 +20,7 @@ function withoutNode(conf: string, name: string): string {
 describe('separating a node without reinstalling', () => {
   beforeAll(async () => {
     await ensureQuorateLab();
-    await sh('node1', `rm -rf ${DIR} && mkdir -p ${DIR}`);
+    await sh('node1', `rm -rf ${DIR} && mkdir -p ${DIR} /etc/pve/priv/lock`);
     for (let i = 0; i < 10; i++) await writeAtomic('node1', `${DIR}/shared-${i}.cfg`, `before the separation ${i}\n`);
     await waitUntil('shared files on node3', () => shIn('node3', `ls ${DIR} | wc -l`), (r) => r.stdout.trim() === '10', { timeoutMs: 30_000 });
   });
