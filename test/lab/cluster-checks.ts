@@ -43,6 +43,7 @@ export interface DaemonStatus {
 export interface TreeView {
   node: string;
   version: number | null; // the daemon's memdb version
+  healthy: boolean; // no memdb error flag, dcdb not in an error mode
   dbRows: number; // rows in config.db (incl. the __version__ row)
   dbDigest: string; // sha256 of every row of config.db, ordered by inode
   mountDigest: string; // sha256 of names, types, sizes and contents seen under /etc/pve
@@ -66,6 +67,7 @@ export async function treeView(node: string): Promise<TreeView> {
   return {
     node,
     version: status?.version ?? null,
+    healthy: status !== null && !status.memdbErrors && !/ERROR/.test(status.dfsm?.dcdb.mode ?? ''),
     dbRows: Number(rows),
     dbDigest: db.code === 0 ? (digest ?? '').split(' ')[0]! : `error: ${db.stderr.trim()}`,
     mountDigest: mount.code === 0 ? mount.stdout.split(' ')[0]! : `error: ${mount.stderr.trim()}`,
@@ -77,7 +79,7 @@ function sameTree(views: readonly TreeView[]): boolean {
   return (
     a !== undefined &&
     a.version !== null &&
-    views.every((v) => v.version === a.version && v.dbDigest === a.dbDigest && v.mountDigest === a.mountDigest && !v.dbDigest.startsWith('error'))
+    views.every((v) => v.healthy && v.version === a.version && v.dbDigest === a.dbDigest && v.mountDigest === a.mountDigest && !v.dbDigest.startsWith('error'))
   );
 }
 
@@ -98,6 +100,7 @@ export async function expectConverged(nodes: readonly string[] = NAMES, timeoutM
     // fall through to the assertion, which prints the views
   }
   const first = last[0]!;
+  for (const v of last) expect(v.healthy, `${v.node}: memdb errors or dcdb in an error mode`).toBe(true);
   for (const v of last) expect({ ...v, node: first.node }, `${v.node} against ${first.node}`).toEqual(first);
   return last;
 }
@@ -203,4 +206,30 @@ export async function ensureCluster(): Promise<void> {
   await ensureLab();
   for (const n of NAMES) await waitDaemonQuorate(n, true);
   await waitDcdbSynced(NAMES, NAMES.length);
+}
+
+interface MembersFile {
+  cluster?: { quorate: number; nodes: number };
+  nodelist?: Record<string, { id: number; online: number; ip?: string }>;
+}
+
+/**
+ * Wait until `.members` on every named node lists `members` as online (with their address) and the
+ * cluster as quorate, then assert it: what `pvecm status`-minded users look at after a heal.
+ */
+export async function expectMembersOnline(nodes: readonly string[], members: readonly string[] = nodes, timeoutMs = 60_000): Promise<void> {
+  const want = (m: MembersFile): Record<string, number> =>
+    Object.fromEntries(Object.entries(m.nodelist ?? {}).map(([name, n]) => [name, n.online && n.ip ? 1 : 0]));
+  const expected = Object.fromEntries(members.map((n) => [n, 1]));
+  let last: MembersFile[] = [];
+  await waitUntil(
+    `${members.join(', ')} online in .members on ${nodes.join(', ')}`,
+    async () => (last = await Promise.all(nodes.map((n) => readJsonFile<MembersFile>(n, '.members').catch((): MembersFile => ({}))))),
+    (all) => all.every((m) => m.cluster?.quorate === 1 && JSON.stringify(want(m)) === JSON.stringify(expected)),
+    { timeoutMs, intervalMs: 500 },
+  ).catch(() => undefined);
+  last.forEach((m, i) => {
+    expect(m.cluster?.quorate, `${nodes[i]} quorate in .members`).toBe(1);
+    expect(want(m), `${nodes[i]} .members online flags`).toEqual(expected);
+  });
 }

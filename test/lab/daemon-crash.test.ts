@@ -14,6 +14,7 @@ import {
   waitDaemonQuorate,
   waitDcdbSynced,
   ensureCluster,
+  expectMembersOnline,
 } from './cluster-checks';
 import { heal, shIn } from './lab-fixture';
 import { expectAllOk, remoteFs, writeMany, writeManyContent, type WriteManySpec } from './remote-fs';
@@ -70,6 +71,7 @@ describe('kill -9 of a daemon during a write storm', () => {
     await waitDaemonQuorate('node2', true);
     await waitDcdbSynced(NAMES, 3);
     await expectConverged(NAMES, 120_000);
+    await expectMembersOnline(NAMES);
 
     // Every acknowledged write is there, with its content, on every node.
     const expected = specs.flatMap(([, spec], i) =>

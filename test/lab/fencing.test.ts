@@ -3,7 +3,7 @@
 // comes back with the cluster's tree in RAM and in its own config.db.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import { NAMES, expectConverged, readJsonFile, removeTree, waitDaemonQuorate, waitDcdbSynced, ensureCluster } from './cluster-checks';
+import { NAMES, expectConverged, readJsonFile, removeTree, waitDaemonQuorate, waitDcdbSynced, ensureCluster, expectMembersOnline } from './cluster-checks';
 import { BASE_NODES, fence, heal, start, waitHealthy, waitQuorate, nodeByName } from './lab-fixture';
 import { remoteFs } from './remote-fs';
 
@@ -71,6 +71,7 @@ describe('fencing and guest recovery', () => {
     await waitDaemonQuorate('node1', true);
     await waitDcdbSynced(NAMES, 3);
     await expectConverged();
+    await expectMembersOnline(NAMES);
 
     const seen = await remoteFs('node1', [
       { op: 'read', path: `${on('node2')}/100.conf` },

@@ -3,7 +3,7 @@
 // while reads keep working; the majority keeps writing; after the heal the trees are identical
 // again and every node can write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMES, expectConverged, removeTree, waitDaemonQuorate, ensureCluster } from './cluster-checks';
+import { NAMES, expectConverged, removeTree, waitDaemonQuorate, ensureCluster, expectMembersOnline } from './cluster-checks';
 import { BASE_NODES, heal, partition, waitHealthy } from './lab-fixture';
 import { remoteFs, type FsOp } from './remote-fs';
 
@@ -93,6 +93,7 @@ describe('quorum loss', () => {
     await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
     await waitDaemonQuorate('node3', true);
     await expectConverged();
+    await expectMembersOnline(NAMES);
 
     const got = await remoteFs('node3', [
       { op: 'read', path: `${D}/file` },
@@ -126,6 +127,7 @@ describe('quorum loss', () => {
     await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
     await Promise.all(NAMES.map((n) => waitDaemonQuorate(n, true)));
     await expectConverged();
+    await expectMembersOnline(NAMES);
     for (const n of NAMES) {
       const [w] = await remoteFs(n, [{ op: 'write', path: `${D}/after-full-split-${n}`, data: `${n}\n` }]);
       expect(w, `write on ${n} after the heal`).toMatchObject({ ok: true });

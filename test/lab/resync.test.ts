@@ -3,7 +3,7 @@
 // whole tree. The grown lab is removed afterwards so later files find node1..node3 again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../../lab/docker';
-import { NAMES, ensureCluster, expectConverged, removeTree, waitDaemonQuorate, waitDcdbSynced } from './cluster-checks';
+import { NAMES, ensureCluster, expectConverged, removeTree, waitDaemonQuorate, waitDcdbSynced, expectMembersOnline } from './cluster-checks';
 import { ALL_NODES, addNode, heal, nodeByName, start, waitQuorate } from './lab-fixture';
 import { expectAllOk, remoteFs, writeMany } from './remote-fs';
 
@@ -53,6 +53,7 @@ describe('resync of a node that missed changes, and a node added later', () => {
     await waitDaemonQuorate('node3', true);
     await waitDcdbSynced(NAMES, 3);
     const views = await expectConverged();
+    await expectMembersOnline(NAMES);
     console.log(`after the catch-up: memdb version ${views[0]!.version}, ${views[0]!.dbRows} rows in config.db on each node`);
 
     const got = await remoteFs('node3', [
@@ -80,6 +81,7 @@ describe('resync of a node that missed changes, and a node added later', () => {
     await waitDaemonQuorate('node4', true);
     await waitDcdbSynced(four, 4);
     const views = await expectConverged(four, 120_000);
+    await expectMembersOnline(four);
     expect(views[3]!.dbRows).toBe(views[0]!.dbRows);
 
     const got = await remoteFs('node4', [
