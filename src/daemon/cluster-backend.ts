@@ -276,7 +276,7 @@ export class ClusterBackend implements FsBackend {
   }
 
   /** A cluster-log entry from this node (IPC LOG_CLUSTER_MSG): inserted here and sent to the others. */
-  logCluster(fields: { ident: string; tag: string; pid: number; priority: number; msg: string }): void {
+  logCluster(fields: { ident: string; tag: string; pid: number; priority: number; msg: string | Uint8Array }): void {
     this.sendKv(this.kvstore.log(fields, this.o.clock()).send);
   }
 

@@ -5,10 +5,10 @@
  */
 import type { MemDb } from '../memdb/memdb';
 import { ClusterLog } from '../kvstore/clusterlog';
-import { renderClusterLog } from '../status/clusterlog';
+import { Kvstore } from '../kvstore/kvstore';
+import { renderClusterLog, type ClusterLogDumpOptions } from '../status/clusterlog';
 import { renderMembers } from '../status/members';
 import { ObservedPathVersions } from '../status/observed-paths';
-import { renderRrdDump } from '../status/rrd';
 import { renderVersion } from '../status/version';
 import { renderVmlist } from '../status/vmlist';
 import type { Clock, StatusSource } from './backend';
@@ -16,6 +16,8 @@ import type { Clock, StatusSource } from './backend';
 export class LocalStatusSource implements StatusSource {
   readonly observed = new ObservedPathVersions();
   readonly clusterLog_ = new ClusterLog();
+  /** Key/values, node IP and RRD cache set through IPC SET_STATUS (no group: nothing is sent). */
+  readonly kv: Kvstore;
 
   constructor(
     private readonly memdb: MemDb,
@@ -23,6 +25,7 @@ export class LocalStatusSource implements StatusSource {
     private readonly starttime: number,
     private readonly clock: Clock,
   ) {
+    this.kv = new Kvstore({ nodename });
     // The tree was loaded before we could listen: that load counts like every full load.
     this.observed.bumpAll();
     memdb.setListener({
@@ -46,7 +49,7 @@ export class LocalStatusSource implements StatusSource {
       clinfo: 0,
       vmlist: this.memdb.vmlist().version,
       paths: this.observed.entries(),
-      kvstore: [{ node: this.nodename, keys: [] }],
+      kvstore: this.kv.kvstoreVersions(),
     });
   }
 
@@ -60,10 +63,15 @@ export class LocalStatusSource implements StatusSource {
   }
 
   clusterLog(): string {
-    return renderClusterLog(this.clusterLog_.entriesNewestFirst());
+    return this.clusterLogJson();
+  }
+
+  /** `.clusterlog` and IPC GET_CLUSTER_LOG (count and ident filter). */
+  clusterLogJson(options: ClusterLogDumpOptions = {}): string {
+    return renderClusterLog(this.clusterLog_.entriesNewestFirst(), options);
   }
 
   rrdDump(): string {
-    return renderRrdDump([], this.clock());
+    return this.kv.rrdDump(this.clock());
   }
 }
