@@ -20,6 +20,7 @@ import { ensureWwwDataGroup, prepareMountPoint } from './system-setup';
 import { controlSocketPath } from './control-protocol';
 import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
+import { startIpcService, type IpcService } from '../ipc/ipc-service';
 
 export class StartupError extends Error {}
 
@@ -55,7 +56,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let running: RunningBackend | undefined;
   let mounted: MountedFs | undefined;
   let control: ControlServer | undefined;
+  let ipc: IpcService | undefined;
   const releaseAll = async (): Promise<void> => {
+    ipc?.stop();
     if (control) await control.close();
     if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
     if (running) await running.stop();
@@ -103,6 +106,13 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
         return undefined;
       },
     );
+
+    // The pve2 IPC service of PVE's tools (spec §10); the daemon runs on without it if it cannot start.
+    try {
+      ipc = startIpcService({ backend: running.backend, nodename: o.nodename, clock, wwwDataGid: gid, log: (level, msg) => logger.log('ipcs', level, msg) });
+    } catch (e) {
+      logger.log('main', 'err', `IPC service not available: ${(e as Error).message}`);
+    }
 
     if (daemonized) {
       writeSync(o.readyFd!, '1');
