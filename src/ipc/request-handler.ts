@@ -6,7 +6,7 @@
 import { Errno } from '../memdb/errno';
 import type { MemDb } from '../memdb/memdb';
 import { guestDirName, isPrivatePath } from '../memdb/paths';
-import { DT_REG } from '../memdb/types';
+import { DT_REG, type Entry } from '../memdb/types';
 import type { StatusSource } from '../daemon/backend';
 import { rrdDumpIpcPayload } from '../status/rrd';
 import { guestPropertiesReply, type GuestConfigSource } from './guest-properties';
@@ -202,13 +202,18 @@ function verifyTokenRequest(s: IpcServices, msg: Buffer): Outcome {
 /** Guest configs straight from the tree (no copies: the scan only reads). */
 export function guestSource(memdb: MemDb): GuestConfigSource {
   const list = memdb.vmlist();
+  // One request may read 10,000 configs: resolve each node's guest directory once.
+  const dirs = new Map<string, Entry | undefined>();
   return {
     guestIds: () => [...list.guests.keys()].sort((a, b) => a - b),
     isGuest: (vmid) => list.guests.has(vmid),
     guestConfig: (vmid) => {
       const g = list.guests.get(vmid);
       if (g === undefined) return undefined;
-      const e = memdb.lookup(`nodes/${g.node}/${guestDirName(g.type)}/${vmid}.conf`);
+      const dirPath = `nodes/${g.node}/${guestDirName(g.type)}`;
+      let dir = dirs.get(dirPath);
+      if (!dirs.has(dirPath)) dirs.set(dirPath, (dir = memdb.lookup(dirPath)));
+      const e = dir?.children?.get(`${vmid}.conf`);
       return e === undefined || e.type !== DT_REG || e.data === null || e.data.length === 0 ? undefined : e.data;
     },
   };
