@@ -9,6 +9,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_DB } from './options';
+import type { DfsmSnapshot } from './backend';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/pve-cluster/pmxcfs-ts.sock';
 export const CONTROL_SOCKET_NAME = 'pmxcfs-ts.sock';
@@ -54,14 +55,8 @@ export function parseControlRequest(line: string): ParsedRequest {
   return { ok: false, error: `unknown command ${JSON.stringify(obj.cmd ?? null)}` };
 }
 
-export interface DfsmStatus {
-  group: string;
-  mode: string;
-  joined: boolean;
-  members: { nodeid: number; pid: number }[];
-  queued: number;
-  waiting: number;
-}
+/** One DFSM group as the status command reports it: the backend's snapshot, unchanged. */
+export type DfsmStatus = DfsmSnapshot;
 
 export interface LockStatus {
   /** Lock name: the directory under priv/lock/. */
