@@ -96,8 +96,9 @@ export async function expectConverged(nodes: readonly string[] = NAMES, timeoutM
       sameTree,
       { timeoutMs, intervalMs: 1000 },
     );
-  } catch {
-    // fall through to the assertion, which prints the views
+  } catch (e) {
+    if (last.length === 0) throw e; // no view at all: the probe itself failed
+    // else fall through to the assertions, which show the differing views
   }
   const first = last[0]!;
   for (const v of last) expect(v.healthy, `${v.node}: memdb errors or dcdb in an error mode`).toBe(true);
