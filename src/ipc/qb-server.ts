@@ -116,7 +116,10 @@ export class QbIpcServer implements ServiceCallbacks {
     api.ipcsPollHandlersSet(service, bridge.handlers);
     const res = api.ipcsRun(service);
     if (res < 0) {
-      this.close();
+      // A failed qb_ipcs_run already dropped libqb's own reference and freed the service; destroying
+      // it again aborts the process (ref_count assertion), so only the JS side is released.
+      this.service = null;
+      this.release();
       throw new Error(`qb_ipcs_run(${this.name}) failed: errno ${-res}`);
     }
   }
@@ -132,6 +135,11 @@ export class QbIpcServer implements ServiceCallbacks {
     this.service = null;
     // destroy disconnects the clients (closed/destroyed run now) and removes the listening fd.
     this.api.ipcsDestroy(service);
+    this.release();
+  }
+
+  /** Forgets this server's context, clients and (for the last server) the poll bridge. */
+  private release(): void {
     servers.delete(this.contextKey);
     koffi.free(this.contextPtr);
     this.contextPtr = null;
