@@ -71,6 +71,9 @@ describe.skipIf(!corosyncAvailable())('two daemons synchronised over a real coro
     await waitUntil('the mount', () => {
       if (!node.alive()) throw new Error(`daemon exited: ${log}`);
       return isMounted(mnt) ? true : undefined;
+    }).catch((err: unknown) => {
+      // Say what the daemon said: a start-up that never mounts is otherwise a bare timeout.
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; daemon log:\n${log}`);
     });
     return node;
   }
