@@ -18,7 +18,9 @@ import { CorosyncNamespace, corosyncAvailable, renderCorosyncConf } from '../hel
 import { errnoOf, isMounted, makeTempDir } from './daemon-harness';
 import { spawnSync } from 'node:child_process';
 
-const MAIN_TS = resolve(__dirname, '..', '..', 'src', 'main.ts');
+// The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
+// tens of seconds on a loaded 2-core machine, longer than the start-up waits.
+const DAEMON_JS = resolve(__dirname, '..', '..', 'dist', 'src', 'main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs` (a hang, not a speed check). */
@@ -76,7 +78,7 @@ describe.skipIf(!corosyncAvailable())('daemon in cluster mode with a real corosy
     // A fresh database imports the host corosync.conf (here: the namespace's) and so starts in
     // cluster mode; the host file is the one corosync itself reads, so a reload picks up changes.
     daemon = ns.spawnNode(
-      MAIN_TS,
+      DAEMON_JS,
       ['-f', '--mount', mnt, '--db', db, '--nodename', 'node1', '--corosync-conf', ns.configPath],
       {
         stdio: ['ignore', 'ignore', 'pipe'],

@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, corosyncAvailable } from '../helpers/corosync';
 import { errnoOf, isMounted, makeTempDir } from './daemon-harness';
 
-const MAIN_TS = resolve(__dirname, '..', '..', 'src', 'main.ts');
+// The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
+// tens of seconds on a loaded 2-core machine, longer than the start-up waits.
+const DAEMON_JS = resolve(__dirname, '..', '..', 'dist', 'src', 'main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitUntil<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
@@ -60,7 +62,7 @@ describe.skipIf(!corosyncAvailable())('two daemons synchronised over a real coro
     const dir = makeTempDir('pmxcfs-cluster-sync-');
     const mnt = join(dir, 'mnt');
     const db = join(dir, 'config.db');
-    const proc = ns.spawnNode(MAIN_TS, ['-f', '--mount', mnt, '--db', db, '--nodename', 'node1', '--corosync-conf', ns.configPath], {
+    const proc = ns.spawnNode(DAEMON_JS, ['-f', '--mount', mnt, '--db', db, '--nodename', 'node1', '--corosync-conf', ns.configPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { PMXCFS_RECONNECT_DELAY_MS: '1000', PMXCFS_VERIFY_INTERVAL: '1' },
     });

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, JsonLinesProcess, corosyncAvailable } from '../helpers/corosync';
 import { errnoOf, isMounted, makeTempDir } from './daemon-harness';
 
-const MAIN_TS = resolve(__dirname, '..', '..', 'src', 'main.ts');
+// The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
+// tens of seconds on a loaded 2-core machine, longer than the start-up waits.
+const DAEMON_JS = resolve(__dirname, '..', '..', 'dist', 'src', 'main.js');
 const CLIENT_TS = resolve(__dirname, '..', 'helpers', 'corosync-client.ts');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +49,7 @@ describe.skipIf(!corosyncAvailable())('a malformed peer message to the running d
     dir = makeTempDir('pmxcfs-garbage-');
     mnt = join(dir, 'mnt');
     daemon = ns.spawnNode(
-      MAIN_TS,
+      DAEMON_JS,
       ['-f', '--mount', mnt, '--db', join(dir, 'config.db'), '--nodename', 'node1', '--corosync-conf', ns.configPath],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { PMXCFS_RECONNECT_DELAY_MS: '1000' } },
     );
