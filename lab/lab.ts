@@ -54,12 +54,18 @@ export interface HealthOptions {
   members?: number;
   /** Require /etc/pve mounted when the image contains the daemon (default true). */
   requireMount?: boolean;
+  /**
+   * Also require every daemon to report quorum in /etc/pve/.members (cluster mode up and running,
+   * not only mounted). Default false.
+   */
+  requireDaemonQuorate?: boolean;
 }
 
-function healthy(s: NodeStatus, members: number, requireMount: boolean): boolean {
+function healthy(s: NodeStatus, members: number, requireMount: boolean, requireDaemonQuorate: boolean): boolean {
   if (s.container !== 'running' || !s.quorum?.quorate || s.quorum.members.length !== members) return false;
-  if (requireMount && s.daemonInImage && process.env.PMXCFS_DISABLE !== '1') return s.mounted;
-  return true;
+  if (!s.daemonInImage || process.env.PMXCFS_DISABLE === '1') return true;
+  if (requireMount && !s.mounted) return false;
+  return !requireDaemonQuorate || s.daemonQuorate === true;
 }
 
 async function explainFailure(nodes: readonly LabNode[], last: NodeStatus[] | undefined): Promise<string> {
@@ -91,6 +97,7 @@ async function daemonDied(node: string): Promise<boolean> {
 export async function waitHealthy(nodes: readonly LabNode[], opts: HealthOptions = {}): Promise<NodeStatus[]> {
   const members = opts.members ?? nodes.length;
   const requireMount = opts.requireMount ?? true;
+  const requireDaemonQuorate = opts.requireDaemonQuorate ?? false;
   let last: NodeStatus[] | undefined;
   try {
     const { value } = await waitUntil(
@@ -109,7 +116,7 @@ export async function waitHealthy(nodes: readonly LabNode[], opts: HealthOptions
         }
         return last;
       },
-      (all) => all.every((s) => healthy(s, members, requireMount)),
+      (all) => all.every((s) => healthy(s, members, requireMount, requireDaemonQuorate)),
       { timeoutMs: opts.timeoutMs ?? 120_000, intervalMs: 500 },
     );
     return value;
@@ -170,8 +177,11 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   const r = await compose(upArgs, { env: composeEnv(p), timeoutMs: 300_000 });
   if (r.code !== 0) throw new LabError(`docker-compose up failed (status ${r.code}):\n${(r.stderr + r.stdout).trim()}`);
   phase('compose');
-  log('waiting for corosync quorum and /etc/pve on every node');
-  const statuses = await waitHealthy(BASE_NODES, { timeoutMs: opts.timeoutMs ?? 120_000 });
+  // In cluster mode (no -l for the daemons) wait until every daemon has quorum too: right after the
+  // mount a daemon has not read cmap yet and still shows the local form of .members.
+  const clusterMode = !/(^|\s)(-l|--local)(\s|$)/.test(composeEnv(p).PMXCFS_ARGS ?? '');
+  log(`waiting for corosync quorum and /etc/pve on every node${clusterMode ? ', and the daemons\' quorum' : ''}`);
+  const statuses = await waitHealthy(BASE_NODES, { timeoutMs: opts.timeoutMs ?? 120_000, requireDaemonQuorate: clusterMode });
   phase('healthy');
   await removeStaleNodeImages(); // the containers now run the new image
   return { statuses, timings };
