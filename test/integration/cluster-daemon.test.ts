@@ -11,33 +11,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, corosyncAvailable, renderCorosyncConf } from '../helpers/corosync';
-import { errnoOf, isMounted, makeTempDir } from './daemon-harness';
+import { errnoOf, isMounted, MAIN_JS, makeTempDir, sleep, waitUntil } from './daemon-harness';
 import { spawnSync } from 'node:child_process';
 
 // The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
 // tens of seconds on a loaded 2-core machine, longer than the start-up waits.
-const DAEMON_JS = resolve(__dirname, '..', '..', 'dist', 'src', 'main.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a value (not undefined); fails after `timeoutMs` (a hang, not a speed check). */
-async function waitUntil<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined;
-    try {
-      value = probe();
-    } catch {
-      value = undefined;
-    }
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+const DAEMON_JS = MAIN_JS;
 
 /** The errno code of an async fs call, or 'ok'; 'HUNG' when it did not settle in `limitMs`. */
 async function outcome(p: Promise<unknown>, limitMs: number): Promise<string> {

@@ -31,7 +31,26 @@ export function isMounted(dir: string): boolean {
   return text.split('\n').some((l) => l.split(' ')[4] === target);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls `probe` every 200 ms until it returns a value other than undefined (a throwing probe counts
+ * as "not yet"); fails after `timeoutMs` — a hang detector, not a speed check.
+ */
+export async function waitUntil<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let value: T | undefined;
+    try {
+      value = probe();
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
 
 export interface StartOptions {
   dir?: string;
