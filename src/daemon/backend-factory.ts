@@ -3,22 +3,14 @@
  * corosync.conf and -l was not given; local mode otherwise.
  */
 import type { MemDb } from '../memdb/memdb';
-import { LocalBackend, type Clock, type FsBackend } from './backend';
+import { LocalBackend, type BackendContext, type FsBackend } from './backend';
+
+export type { BackendContext } from './backend';
 import { ClusterBackend, clusterTuningFromEnv } from './cluster-backend';
 import { LocalStatusSource } from './local-status';
 import type { Logger } from './logger';
 
 export type FsMode = 'local' | 'cluster';
-
-export interface BackendContext {
-  memdb: MemDb;
-  nodename: string;
-  starttime: number;
-  clock: Clock;
-  logger: Logger;
-  /** Host corosync.conf for the §9 sync (default /etc/corosync/corosync.conf). */
-  hostCorosyncConf?: string;
-}
 
 /** A running backend and how to stop it (leave CPG, finalize corosync handles, ...). */
 export interface RunningBackend {

@@ -4,6 +4,7 @@
  */
 import type { MemDb } from '../memdb/memdb';
 import type { FsOp } from '../memdb/types';
+import type { Logger } from './logger';
 
 /** Text of the status files (spec §8.4), rendered on demand. */
 export interface StatusSource {
@@ -103,4 +104,15 @@ export class LocalBackend implements FsBackend {
     const now = this.clock();
     return Promise.resolve(this.memdb.unlockLocal(path, now, { writer: 0, mtime: now }));
   }
+}
+
+/** What every backend is built from (the daemon's start-up hands it over). */
+export interface BackendContext {
+  memdb: MemDb;
+  nodename: string;
+  starttime: number;
+  clock: Clock;
+  logger: Logger;
+  /** Host corosync.conf for the §9 sync (default /etc/corosync/corosync.conf). */
+  hostCorosyncConf?: string;
 }

@@ -24,7 +24,7 @@ import { Kvstore, type KvOutMessage, type KvstoreEffect } from '../kvstore/kvsto
 import { KVSTORE_GROUP_NAME } from '../kvstore/messages';
 import type { MemDb } from '../memdb/memdb';
 import type { FsOp } from '../memdb/types';
-import type { BackendSnapshot, Clock, DfsmSnapshot, FsBackend } from './backend';
+import type { BackendContext, BackendSnapshot, DfsmSnapshot, FsBackend } from './backend';
 import { ClusterStatusSource, clusterConfigOf } from './cluster-status';
 import { CorosyncConfSync, type ReloadRunner } from './corosync-conf-sync';
 import type { Logger, LogPriority } from './logger';
@@ -35,14 +35,7 @@ export const DCDB_VERIFY_INTERVAL_S = 3600;
 export const VERIFY_INTERVAL_ENV = 'PMXCFS_VERIFY_INTERVAL';
 export const RECONNECT_DELAY_ENV = 'PMXCFS_RECONNECT_DELAY_MS';
 
-export interface ClusterBackendOptions {
-  memdb: MemDb;
-  nodename: string;
-  starttime: number;
-  clock: Clock;
-  logger: Logger;
-  /** The host corosync.conf (default /etc/corosync/corosync.conf). */
-  hostCorosyncConf?: string;
+export interface ClusterBackendOptions extends BackendContext {
   /** Seconds between dcdb verify rounds (default 3600). */
   verifyIntervalS?: number;
   /** Delay between attempts to reach corosync again (default 5000 ms, the reference's 5 s). */
