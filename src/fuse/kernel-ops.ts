@@ -1,0 +1,317 @@
+/**
+ * The FUSE requests pmxcfs answers, translated to PveFs's path-based calls: node ids become paths
+ * through the NodeTable, results become reply structures. Every name arrives as bytes and is
+ * decoded as UTF-8 (invalid sequences become U+FFFD, which new names refuse with EILSEQ).
+ */
+import { Errno } from '../memdb/errno';
+import {
+  CREATE_IN_SIZE,
+  FATTR_ATIME,
+  FATTR_FH,
+  FATTR_GID,
+  FATTR_MODE,
+  FATTR_MTIME,
+  FATTR_MTIME_NOW,
+  FATTR_SIZE,
+  FATTR_UID,
+  FOPEN_DIRECT_IO,
+  MKDIR_IN_SIZE,
+  Opcode,
+  RENAME_IN_SIZE,
+  SETATTR_IN_SIZE,
+  WRITE_IN_SIZE,
+  encodeAttrOut,
+  encodeDirents,
+  encodeEntryOut,
+  encodeOpenOut,
+  encodeStatfsOut,
+  encodeWriteOut,
+  readCString,
+  type InHeader,
+  type KernelAttr,
+  type Validity,
+} from './kernel/abi';
+import type { NodeTable } from './kernel/node-table';
+import type { Handler, HandlerResult } from './kernel/session';
+import type { FuseStat } from './attributes';
+import type { PveFs } from './pve-fs';
+
+/** As libfuse's defaults, which the reference runs with: entries and attributes cached 1 s, no negative entries. */
+export const VALIDITY: Validity = { entrySeconds: 1, attrSeconds: 1 };
+const EMPTY = Buffer.alloc(0);
+/**
+ * Longest name in bytes. The kernel enforces 1024 itself unless the INIT reply raises max_pages, which
+ * we do for 1 MiB writes; names stay limited as under the reference.
+ */
+export const NAME_MAX = 1024;
+
+/** Paths with U+FFFD came from bytes that are not UTF-8: refused as new names (see docs/differences.md). */
+export function isUndecodableName(path: string): boolean {
+  return path.includes('\uFFFD');
+}
+
+/** Largest mtime the tree, config.db and the wire can hold (u32 seconds). */
+const MAX_U32 = 0xffffffff;
+
+/** Whole seconds for the MTIME operation, clamped to the u32 range like Linux clamps times to what a file system can store. */
+export function secondsForMtime(seconds: bigint): number {
+  if (seconds < 0n) return 0;
+  return seconds > BigInt(MAX_U32) ? MAX_U32 : Number(seconds);
+}
+
+export function kernelAttr(ino: number, st: FuseStat): KernelAttr {
+  return {
+    ino,
+    size: st.size,
+    blocks: st.blocks,
+    mtime: Math.floor(st.mtime.getTime() / 1000),
+    mode: st.mode,
+    nlink: st.nlink,
+    uid: st.uid,
+    gid: st.gid,
+    blksize: st.blksize,
+  };
+}
+
+interface DirHandle {
+  path: string;
+  names: Buffer[] | null;
+}
+
+/** Builds the opcode handlers for one mount of `fs`; `now` gives seconds for "set mtime to now". */
+export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Partial<Record<number, Handler>> {
+  const dirs = new Map<number, DirHandle>();
+  let nextDirHandle = 1;
+
+  const pathOf = (h: InHeader): string | undefined => nodes.path(h.nodeid);
+  /** The NUL-terminated name at `at`, or -EINVAL (no terminator) / -ENAMETOOLONG. */
+  const name = (body: Buffer, at: number): { name: string; next: number } | number => {
+    const s = readCString(body, at, body.length);
+    if (s === undefined) return -Errno.EINVAL;
+    if (s.bytes.length > NAME_MAX) return -Errno.ENAMETOOLONG;
+    return { name: s.bytes.toString('utf8'), next: s.next };
+  };
+
+  /** An entry reply for `parent/childName` (counted in the node table), or -errno. */
+  const entry = (parent: number, childName: string, path: string): Buffer | number => {
+    const st = fs.getattr(path);
+    if (typeof st === 'number') return st;
+    const id = nodes.remember(parent, childName);
+    return encodeEntryOut(id, kernelAttr(id, st), VALIDITY);
+  };
+
+  const attrOf = (id: number, path: string): Buffer | number => {
+    const st = fs.getattr(path);
+    if (typeof st === 'number') return st;
+    return encodeAttrOut(kernelAttr(id, st), VALIDITY);
+  };
+
+  const okOrErr = (r: number): HandlerResult => (r < 0 ? r : EMPTY);
+
+  const handlers: Partial<Record<number, Handler>> = {
+    [Opcode.LOOKUP]: (h, body) => {
+      const n = name(body, 0);
+      if (typeof n === 'number') return n;
+      const path = nodes.childPath(h.nodeid, n.name);
+      if (path === undefined) return -Errno.ENOENT;
+      return entry(h.nodeid, n.name, path);
+    },
+    [Opcode.FORGET]: (h, body) => {
+      if (body.length >= 8) nodes.forget(h.nodeid, Number(body.readBigUInt64LE(0)));
+      return null;
+    },
+    [Opcode.BATCH_FORGET]: (_h, body) => {
+      if (body.length < 8) return null;
+      const count = body.readUInt32LE(0);
+      for (let i = 0; i < count && 8 + i * 16 + 16 <= body.length; i++) {
+        const at = 8 + i * 16;
+        nodes.forget(Number(body.readBigUInt64LE(at)), Number(body.readBigUInt64LE(at + 8)));
+      }
+      return null;
+    },
+    [Opcode.GETATTR]: (h) => {
+      const path = pathOf(h);
+      return path === undefined ? -Errno.ENOENT : attrOf(h.nodeid, path);
+    },
+    [Opcode.SETATTR]: (h, body) => {
+      if (body.length < SETATTR_IN_SIZE) return -Errno.EINVAL;
+      const path = pathOf(h);
+      if (path === undefined) return -Errno.ENOENT;
+      const valid = body.readUInt32LE(0);
+      const size = Number(body.readBigUInt64LE(16));
+      const mtime = body.readBigInt64LE(40);
+      const mode = body.readUInt32LE(68);
+      const uid = body.readUInt32LE(76);
+      const gid = body.readUInt32LE(80);
+      return setattr(fs, path, { valid, size, mtime, mode, uid, gid }, now).then((r) => (r < 0 ? r : attrOf(h.nodeid, path)));
+    },
+    [Opcode.READLINK]: (h) => {
+      const path = pathOf(h);
+      if (path === undefined) return -Errno.ENOENT;
+      const target = fs.readlink(path);
+      return typeof target === 'number' ? target : Buffer.from(target, 'utf8');
+    },
+    [Opcode.SYMLINK]: () => fs.symlink(),
+    [Opcode.LINK]: () => fs.link(),
+    [Opcode.MKNOD]: () => -Errno.EPERM,
+    [Opcode.MKDIR]: (h, body) => {
+      const n = name(body, MKDIR_IN_SIZE);
+      if (typeof n === 'number') return n;
+      const path = nodes.childPath(h.nodeid, n.name);
+      if (path === undefined) return -Errno.ENOENT;
+      if (isUndecodableName(n.name)) return -Errno.EILSEQ;
+      const parent = h.nodeid;
+      return fs.mkdir(path).then((r) => (r < 0 ? r : entry(parent, n.name, path)));
+    },
+    [Opcode.UNLINK]: (h, body) => remove(h, body, (p) => fs.unlink(p)),
+    [Opcode.RMDIR]: (h, body) => remove(h, body, (p) => fs.rmdir(p)),
+    [Opcode.RENAME]: (h, body) => {
+      if (body.length < RENAME_IN_SIZE) return -Errno.EINVAL;
+      const newParent = Number(body.readBigUInt64LE(0));
+      const from = name(body, RENAME_IN_SIZE);
+      if (typeof from === 'number') return from;
+      const to = name(body, from.next);
+      if (typeof to === 'number') return to;
+      const fromPath = nodes.childPath(h.nodeid, from.name);
+      const toPath = nodes.childPath(newParent, to.name);
+      if (fromPath === undefined || toPath === undefined) return -Errno.ENOENT;
+      if (isUndecodableName(to.name)) return -Errno.EILSEQ;
+      const parent = h.nodeid;
+      return fs.rename(fromPath, toPath).then((r) => {
+        if (r < 0) return r;
+        nodes.renamed(parent, from.name, newParent, to.name);
+        return EMPTY;
+      });
+    },
+    [Opcode.OPEN]: (h) => {
+      const path = pathOf(h);
+      if (path === undefined) return -Errno.ENOENT;
+      const fh = fs.open(path);
+      return fh < 0 ? fh : encodeOpenOut(fh, FOPEN_DIRECT_IO);
+    },
+    [Opcode.CREATE]: (h, body) => {
+      const n = name(body, CREATE_IN_SIZE);
+      if (typeof n === 'number') return n;
+      const path = nodes.childPath(h.nodeid, n.name);
+      if (path === undefined) return -Errno.ENOENT;
+      if (isUndecodableName(n.name)) return -Errno.EILSEQ;
+      const parent = h.nodeid;
+      return fs.create(path).then((fh) => {
+        if (fh < 0) return fh;
+        const e = entry(parent, n.name, path);
+        if (typeof e === 'number') {
+          void fs.release(path, fh);
+          return e;
+        }
+        return Buffer.concat([e, encodeOpenOut(fh, FOPEN_DIRECT_IO)]);
+      });
+    },
+    [Opcode.READ]: (h, body) => {
+      if (body.length < 24) return -Errno.EINVAL;
+      const path = pathOf(h);
+      if (path === undefined) return -Errno.ENOENT;
+      const fh = Number(body.readBigUInt64LE(0));
+      const offset = Number(body.readBigUInt64LE(8));
+      const size = body.readUInt32LE(16);
+      const data = fs.read(path, fh, offset, size);
+      return typeof data === 'number' ? data : data.subarray(0, size);
+    },
+    [Opcode.WRITE]: (h, body) => {
+      if (body.length < WRITE_IN_SIZE) return -Errno.EINVAL;
+      const path = pathOf(h);
+      if (path === undefined) return -Errno.ENOENT;
+      const offset = Number(body.readBigUInt64LE(8));
+      const size = body.readUInt32LE(16);
+      if (WRITE_IN_SIZE + size > body.length) return -Errno.EINVAL;
+      // The request buffer is reused for the next request: the write keeps a copy.
+      const data = Buffer.from(body.subarray(WRITE_IN_SIZE, WRITE_IN_SIZE + size));
+      const r = fs.write(path, offset, data);
+      return r < 0 ? r : encodeWriteOut(r);
+    },
+    [Opcode.STATFS]: () => {
+      const s = fs.statfs();
+      return encodeStatfsOut({ blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, bsize: s.bsize, namelen: s.namemax, frsize: s.frsize });
+    },
+    [Opcode.FLUSH]: (h) => fs.flush(pathOf(h)).then(okOrErr),
+    [Opcode.FSYNC]: (h) => fs.flush(pathOf(h)).then(okOrErr),
+    [Opcode.RELEASE]: (h, body) => {
+      const fh = body.length >= 8 ? Number(body.readBigUInt64LE(0)) : 0;
+      return fs.release(pathOf(h), fh).then(okOrErr);
+    },
+    [Opcode.OPENDIR]: (h) => {
+      const path = pathOf(h);
+      if (path === undefined) return -Errno.ENOENT;
+      const fh = nextDirHandle;
+      nextDirHandle = nextDirHandle >= Number.MAX_SAFE_INTEGER ? 1 : nextDirHandle + 1;
+      dirs.set(fh, { path, names: null });
+      return encodeOpenOut(fh, 0);
+    },
+    [Opcode.READDIR]: (_h, body) => {
+      if (body.length < 24) return -Errno.EINVAL;
+      const dir = dirs.get(Number(body.readBigUInt64LE(0)));
+      if (dir === undefined) return -Errno.EBADF;
+      const offset = Number(body.readBigUInt64LE(8));
+      const size = body.readUInt32LE(16);
+      // The listing is taken at the first read and kept, so offsets stay stable across READDIRs.
+      if (dir.names === null || offset === 0) {
+        const names = fs.readdir(dir.path);
+        if (typeof names === 'number') return names;
+        dir.names = names.map((n) => Buffer.from(n, 'utf8'));
+      }
+      return encodeDirents(dir.names, offset, size);
+    },
+    [Opcode.RELEASEDIR]: (_h, body) => {
+      if (body.length >= 8) dirs.delete(Number(body.readBigUInt64LE(0)));
+      return EMPTY;
+    },
+    [Opcode.FSYNCDIR]: () => EMPTY,
+  };
+
+  function remove(h: InHeader, body: Buffer, op: (path: string) => Promise<number>): HandlerResult | Promise<HandlerResult> {
+    const n = name(body, 0);
+    if (typeof n === 'number') return n;
+    const path = nodes.childPath(h.nodeid, n.name);
+    if (path === undefined) return -Errno.ENOENT;
+    const parent = h.nodeid;
+    return op(path).then((r) => {
+      if (r < 0) return r;
+      nodes.removed(parent, n.name);
+      return EMPTY;
+    });
+  }
+
+  return handlers;
+}
+
+interface SetattrIn {
+  valid: number;
+  size: number;
+  mtime: bigint;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** SETATTR as libfuse's path API runs it: chmod, chown, (f)truncate, utimens, stopping at the first error. */
+async function setattr(fs: PveFs, path: string, a: SetattrIn, now: () => number): Promise<number> {
+  if (a.valid & FATTR_MODE) {
+    const r = fs.chmod(path, a.mode);
+    if (r < 0) return r;
+  }
+  if (a.valid & (FATTR_UID | FATTR_GID)) {
+    const r = fs.chown(path, a.valid & FATTR_UID ? a.uid : 0xffffffff, a.valid & FATTR_GID ? a.gid : 0xffffffff);
+    if (r < 0) return r;
+  }
+  if (a.valid & FATTR_SIZE) {
+    // With a file handle (ftruncate, open with O_TRUNC) the size is part of the buffered content.
+    const r = a.valid & FATTR_FH ? fs.ftruncate(path, a.size) : await fs.truncate(path, a.size);
+    if (r < 0) return r;
+  }
+  if (a.valid & (FATTR_MTIME | FATTR_ATIME)) {
+    // Only the mtime is stored; an atime-only change (touch -a) sets it to now, as libfuse's UTIME_OMIT did before.
+    const mtime = a.valid & FATTR_MTIME && !(a.valid & FATTR_MTIME_NOW) ? secondsForMtime(a.mtime) : now();
+    const r = await fs.utimens(path, mtime);
+    if (r < 0) return r;
+  }
+  return 0;
+}

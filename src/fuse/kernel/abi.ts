@@ -1,0 +1,283 @@
+/**
+ * The Linux FUSE kernel protocol (include/uapi/linux/fuse.h), the part pmxcfs-ts speaks: opcodes,
+ * flags and the byte layout of the structures it reads and writes. All fields are little-endian
+ * (x86-64/arm64 hosts) and every structure is 8-byte aligned.
+ */
+
+export const FUSE_KERNEL_VERSION = 7;
+/** Minor version we implement: 7.31 has everything used here (max_pages, no newer fields needed). */
+export const FUSE_KERNEL_MINOR_VERSION = 31;
+export const FUSE_ROOT_ID = 1;
+
+export const enum Opcode {
+  LOOKUP = 1,
+  FORGET = 2,
+  GETATTR = 3,
+  SETATTR = 4,
+  READLINK = 5,
+  SYMLINK = 6,
+  MKNOD = 8,
+  MKDIR = 9,
+  UNLINK = 10,
+  RMDIR = 11,
+  RENAME = 12,
+  LINK = 13,
+  OPEN = 14,
+  READ = 15,
+  WRITE = 16,
+  STATFS = 17,
+  RELEASE = 18,
+  FSYNC = 20,
+  FLUSH = 25,
+  INIT = 26,
+  OPENDIR = 27,
+  READDIR = 28,
+  RELEASEDIR = 29,
+  FSYNCDIR = 30,
+  CREATE = 35,
+  INTERRUPT = 36,
+  DESTROY = 38,
+  BATCH_FORGET = 42,
+}
+
+/** INIT flags (fuse_init_in/out.flags). */
+export const FUSE_ASYNC_READ = 1 << 0;
+export const FUSE_BIG_WRITES = 1 << 5;
+export const FUSE_PARALLEL_DIROPS = 1 << 18;
+export const FUSE_MAX_PAGES = 1 << 22;
+
+/** fuse_setattr_in.valid bits. */
+export const FATTR_MODE = 1 << 0;
+export const FATTR_UID = 1 << 1;
+export const FATTR_GID = 1 << 2;
+export const FATTR_SIZE = 1 << 3;
+export const FATTR_ATIME = 1 << 4;
+export const FATTR_MTIME = 1 << 5;
+export const FATTR_FH = 1 << 6;
+export const FATTR_ATIME_NOW = 1 << 7;
+export const FATTR_MTIME_NOW = 1 << 8;
+
+/** fuse_open_out.open_flags: bypass the page cache, as the reference does for every open. */
+export const FOPEN_DIRECT_IO = 1 << 0;
+
+/** fuse_in_header: len u32, opcode u32, unique u64, nodeid u64, uid u32, gid u32, pid u32, ext u16, pad u16. */
+export const IN_HEADER_SIZE = 40;
+/** fuse_out_header: len u32, error i32, unique u64. */
+export const OUT_HEADER_SIZE = 16;
+/** Size of struct fuse_attr. */
+export const ATTR_SIZE = 88;
+/** fuse_entry_out: nodeid, generation, entry_valid, attr_valid (u64), two nsec u32, attr. */
+export const ENTRY_OUT_SIZE = 40 + ATTR_SIZE;
+/** fuse_attr_out: attr_valid u64, attr_valid_nsec u32, dummy u32, attr. */
+export const ATTR_OUT_SIZE = 16 + ATTR_SIZE;
+/** fuse_open_out: fh u64, open_flags u32, backing_id i32. */
+export const OPEN_OUT_SIZE = 16;
+/** fuse_init_out as of 7.31 (64 bytes with its reserved words). */
+export const INIT_OUT_SIZE = 64;
+/** fuse_kstatfs inside fuse_statfs_out. */
+export const STATFS_OUT_SIZE = 80;
+/** fuse_write_out: size u32, padding u32. */
+export const WRITE_OUT_SIZE = 8;
+/** Sizes of the fixed request parts that precede a name or data. */
+export const MKDIR_IN_SIZE = 8;
+export const CREATE_IN_SIZE = 16;
+export const RENAME_IN_SIZE = 8;
+export const WRITE_IN_SIZE = 40;
+export const SETATTR_IN_SIZE = 88;
+/** fuse_dirent header: ino u64, off u64, namelen u32, type u32; the name follows, padded to 8. */
+export const DIRENT_HEADER_SIZE = 24;
+
+/** st_ino for directory entries whose inode is not known at readdir time (libfuse uses the same). */
+export const UNKNOWN_INO = 0xffffffff;
+
+export interface InHeader {
+  len: number;
+  opcode: number;
+  unique: bigint;
+  nodeid: number;
+  uid: number;
+  gid: number;
+  pid: number;
+}
+
+export function decodeInHeader(buf: Buffer): InHeader {
+  return {
+    len: buf.readUInt32LE(0),
+    opcode: buf.readUInt32LE(4),
+    unique: buf.readBigUInt64LE(8),
+    nodeid: Number(buf.readBigUInt64LE(16)),
+    uid: buf.readUInt32LE(24),
+    gid: buf.readUInt32LE(28),
+    pid: buf.readUInt32LE(32),
+  };
+}
+
+/** The attributes the kernel gets for a node. Times are whole seconds (atime = ctime = mtime). */
+export interface KernelAttr {
+  ino: number;
+  size: number;
+  blocks: number;
+  mtime: number;
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  blksize: number;
+}
+
+export function writeAttr(out: Buffer, at: number, a: KernelAttr): void {
+  out.fill(0, at, at + ATTR_SIZE);
+  out.writeBigUInt64LE(BigInt(a.ino), at);
+  out.writeBigUInt64LE(BigInt(a.size), at + 8);
+  out.writeBigUInt64LE(BigInt(a.blocks), at + 16);
+  const t = BigInt(a.mtime);
+  out.writeBigUInt64LE(t, at + 24); // atime
+  out.writeBigUInt64LE(t, at + 32); // mtime
+  out.writeBigUInt64LE(t, at + 40); // ctime
+  out.writeUInt32LE(a.mode, at + 60);
+  out.writeUInt32LE(a.nlink, at + 64);
+  out.writeUInt32LE(a.uid, at + 68);
+  out.writeUInt32LE(a.gid, at + 72);
+  out.writeUInt32LE(a.blksize, at + 80);
+}
+
+/** Cache validity the kernel is told for entries and attributes, in whole seconds. */
+export interface Validity {
+  entrySeconds: number;
+  attrSeconds: number;
+}
+
+export function encodeEntryOut(nodeid: number, attr: KernelAttr, v: Validity): Buffer {
+  const out = Buffer.allocUnsafe(ENTRY_OUT_SIZE);
+  out.writeBigUInt64LE(BigInt(nodeid), 0);
+  out.writeBigUInt64LE(0n, 8); // generation: node ids are never reused within a mount
+  out.writeBigUInt64LE(BigInt(v.entrySeconds), 16);
+  out.writeBigUInt64LE(BigInt(v.attrSeconds), 24);
+  out.writeUInt32LE(0, 32);
+  out.writeUInt32LE(0, 36);
+  writeAttr(out, 40, attr);
+  return out;
+}
+
+export function encodeAttrOut(attr: KernelAttr, v: Validity): Buffer {
+  const out = Buffer.allocUnsafe(ATTR_OUT_SIZE);
+  out.writeBigUInt64LE(BigInt(v.attrSeconds), 0);
+  out.writeUInt32LE(0, 8);
+  out.writeUInt32LE(0, 12);
+  writeAttr(out, 16, attr);
+  return out;
+}
+
+export function encodeOpenOut(fh: number, openFlags: number): Buffer {
+  const out = Buffer.alloc(OPEN_OUT_SIZE);
+  out.writeBigUInt64LE(BigInt(fh), 0);
+  out.writeUInt32LE(openFlags, 8);
+  return out;
+}
+
+export function encodeWriteOut(size: number): Buffer {
+  const out = Buffer.alloc(WRITE_OUT_SIZE);
+  out.writeUInt32LE(size, 0);
+  return out;
+}
+
+export interface InitIn {
+  major: number;
+  minor: number;
+  maxReadahead: number;
+  flags: number;
+}
+
+/** fuse_init_in: major, minor, max_readahead, flags (u32 each; newer kernels append more). */
+export function decodeInitIn(body: Buffer): InitIn {
+  if (body.length < 16) throw new RangeError(`INIT body of ${body.length} bytes`);
+  return {
+    major: body.readUInt32LE(0),
+    minor: body.readUInt32LE(4),
+    maxReadahead: body.readUInt32LE(8),
+    flags: body.readUInt32LE(12),
+  };
+}
+
+export interface InitOut {
+  minor: number;
+  maxReadahead: number;
+  flags: number;
+  maxBackground: number;
+  congestionThreshold: number;
+  maxWrite: number;
+  maxPages: number;
+}
+
+export function encodeInitOut(o: InitOut): Buffer {
+  const out = Buffer.alloc(INIT_OUT_SIZE);
+  out.writeUInt32LE(FUSE_KERNEL_VERSION, 0);
+  out.writeUInt32LE(o.minor, 4);
+  out.writeUInt32LE(o.maxReadahead, 8);
+  out.writeUInt32LE(o.flags >>> 0, 12);
+  out.writeUInt16LE(o.maxBackground, 16);
+  out.writeUInt16LE(o.congestionThreshold, 18);
+  out.writeUInt32LE(o.maxWrite, 20);
+  out.writeUInt32LE(1, 24); // time_gran: 1 ns (times are whole seconds anyway)
+  out.writeUInt16LE(o.maxPages, 28);
+  return out;
+}
+
+export interface KStatfs {
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  bsize: number;
+  namelen: number;
+  frsize: number;
+}
+
+export function encodeStatfsOut(s: KStatfs): Buffer {
+  const out = Buffer.alloc(STATFS_OUT_SIZE);
+  out.writeBigUInt64LE(BigInt(s.blocks), 0);
+  out.writeBigUInt64LE(BigInt(s.bfree), 8);
+  out.writeBigUInt64LE(BigInt(s.bavail), 16);
+  out.writeBigUInt64LE(BigInt(s.files), 24);
+  out.writeBigUInt64LE(BigInt(s.ffree), 32);
+  out.writeUInt32LE(s.bsize, 40);
+  out.writeUInt32LE(s.namelen, 44);
+  out.writeUInt32LE(s.frsize, 48);
+  return out;
+}
+
+/** Size of one fuse_dirent with a name of `nameBytes` bytes, padded to 8. */
+export function direntSize(nameBytes: number): number {
+  return (DIRENT_HEADER_SIZE + nameBytes + 7) & ~7;
+}
+
+/**
+ * Packs directory entries starting at index `from` into at most `maxBytes`; each entry's offset
+ * field is the index of the entry after it, which is where the next READDIR continues.
+ */
+export function encodeDirents(names: readonly Buffer[], from: number, maxBytes: number): Buffer {
+  const parts: Buffer[] = [];
+  let used = 0;
+  for (let i = from; i < names.length; i++) {
+    const name = names[i]!;
+    const size = direntSize(name.length);
+    if (used + size > maxBytes) break;
+    const d = Buffer.alloc(size);
+    d.writeBigUInt64LE(BigInt(UNKNOWN_INO), 0);
+    d.writeBigUInt64LE(BigInt(i + 1), 8);
+    d.writeUInt32LE(name.length, 16);
+    d.writeUInt32LE(0, 20); // DT_UNKNOWN: callers that need the type stat the entry
+    name.copy(d, DIRENT_HEADER_SIZE);
+    parts.push(d);
+    used += size;
+  }
+  return Buffer.concat(parts, used);
+}
+
+/** A NUL-terminated name at `at`; undefined when the terminator is missing. */
+export function readCString(buf: Buffer, at: number, end: number): { bytes: Buffer; next: number } | undefined {
+  const nul = buf.indexOf(0, at);
+  if (nul < 0 || nul >= end) return undefined;
+  return { bytes: buf.subarray(at, nul), next: nul + 1 };
+}
