@@ -3,13 +3,16 @@
  * WAL, synchronous=NORMAL, 10 s busy timeout, statements prepared once, one transaction per
  * mutation. Opening never rewrites an existing database: an unreadable file makes open throw.
  *
- * Write cost (measured, see the memdb report): rows are written as UPDATE-then-INSERT instead of
- * REPLACE — the same rows, but SQLite then rewrites a same-size row in place, overflow pages
- * included, instead of freeing and reallocating them; and a database this store creates uses
- * 1024-byte pages: every WAL frame a small config dirties (its leaf, its overflow pages, the
- * version row's leaf) is a quarter of SQLite's default 4 KiB. Measured per 1 KiB config: in-place
- * rewrite 3.1x instead of 8.1x, PVE's create+write+rename 14x instead of 24x; only files near
- * 1 MiB cost more (1.5-2x vs 1.3x). An existing file keeps its page size.
+ * Write cost (issue 2; figures in docs/benchmarks.md): rows are written as UPDATE-then-INSERT
+ * instead of REPLACE — the same rows, but SQLite then rewrites a same-size row in place, overflow
+ * pages included, instead of freeing and reallocating them. A database this store creates uses
+ * 512-byte pages: a small config's transaction dirties about five whole pages (its leaf, its
+ * overflow pages, page 1 when the file grows, the version row's leaf), each one WAL frame, so the
+ * frame size is what the bytes scale with (new 1 KiB files: 9x with 1 KiB pages, 5.6x with 512).
+ * The automatic checkpoint runs at about 4 MiB of WAL whatever the page size (the reference: 1000
+ * frames of 4 KiB). A transaction that writes at least LARGE_COMMIT_BYTES of file data leaves
+ * WAL mode for that one transaction when it has the database to itself, so the data is written
+ * once instead of twice (journal-mode.ts). An existing file keeps its page size.
  *
  * A full disk (SQLITE_FULL, or an I/O error while the file system has no room left) is thrown as
  * StoreFullError after the transaction has been rolled back; the connection stays usable and a
@@ -18,6 +21,7 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { leaveWal, returnToWal } from './journal-mode';
 import { MemDbLoadError } from './load-error';
 import type { TreeStore } from './memdb';
 import { StoreFullError } from './store-full';
@@ -38,7 +42,11 @@ export const TREE_TABLE_SQL =
 
 const BUSY_TIMEOUT_MS = 10_000;
 /** Page size of a database this store creates (SQLite's default is 4096). */
-export const NEW_DB_PAGE_SIZE = 1024;
+export const NEW_DB_PAGE_SIZE = 512;
+/** WAL size at which SQLite checkpoints automatically (wal_autocheckpoint is in pages). */
+export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+/** File data in one transaction from which it is written outside WAL if possible. */
+export const LARGE_COMMIT_BYTES = 256 * 1024;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /**
  * Below this much free space an SQLITE_IOERR_* counts as a full disk. SQLite itself maps ENOSPC
@@ -65,6 +73,21 @@ export interface SqliteStoreOptions {
    * it; it is a property of the file, not of the schema, and the reference reads any page size.
    */
   pageSize?: number;
+  /** File data per transaction from which the store tries to commit outside WAL (default LARGE_COMMIT_BYTES). */
+  largeCommitBytes?: number;
+  /** Tests only: called at each step of a commit outside WAL (a crash test kills itself there). */
+  largeCommitStep?: (step: LargeCommitStep) => void;
+}
+
+/** Steps of a commit outside WAL: the switch succeeded; the transaction committed; WAL is back. */
+export type LargeCommitStep = 'left-wal' | 'committed' | 'back-in-wal';
+
+/** How the large transactions of this store were written (for tests and diagnostics). */
+export interface LargeCommitCounts {
+  /** Written with a rollback journal: the data once. */
+  outsideWal: number;
+  /** The switch was refused (another connection) or failed: written in WAL mode. */
+  inWal: number;
 }
 
 export class SqliteTreeStore implements TreeStore {
@@ -73,8 +96,15 @@ export class SqliteTreeStore implements TreeStore {
   private readonly insertRow: Database.Statement;
   private readonly deleteRow: Database.Statement;
   private readonly commitTx: (change: Change) => void;
+  private readonly largeCommitBytes: number;
+  private readonly largeCommitStep: ((step: LargeCommitStep) => void) | undefined;
+  /** Set while a return to WAL after a large commit has failed; retried before the next transaction. */
+  private outsideWal = false;
+  readonly largeCommits: LargeCommitCounts = { outsideWal: 0, inWal: 0 };
 
-  private constructor(readonly file: string, readonly db: Database.Database) {
+  private constructor(readonly file: string, readonly db: Database.Database, options: SqliteStoreOptions) {
+    this.largeCommitBytes = options.largeCommitBytes ?? LARGE_COMMIT_BYTES;
+    this.largeCommitStep = options.largeCommitStep;
     this.selectAll = db.prepare('SELECT inode, parent, version, writer, mtime, type, name, data FROM tree').safeIntegers(true);
     this.updateRow = db.prepare(
       'UPDATE tree SET parent = ?, version = ?, writer = ?, mtime = ?, type = ?, name = ?, data = ? WHERE inode = ?',
@@ -102,8 +132,10 @@ export class SqliteTreeStore implements TreeStore {
       if (created) db.pragma(`page_size = ${Math.trunc(options.pageSize ?? NEW_DB_PAGE_SIZE)}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      const pageSize = Number(db.pragma('page_size', { simple: true }));
+      db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
       db.exec(TREE_TABLE_SQL);
-      return new SqliteTreeStore(file, db);
+      return new SqliteTreeStore(file, db, options);
     } catch (err) {
       db.close();
       throw err;
@@ -115,7 +147,9 @@ export class SqliteTreeStore implements TreeStore {
   }
 
   commit(change: Change): void {
-    this.inTransaction(() => this.commitTx(change));
+    let bytes = 0;
+    for (const e of change.upserts) bytes += e.data?.length ?? 0;
+    this.transact(bytes, () => this.commitTx(change));
   }
 
   replaceTree(deletes: number[], upserts: DbRow[], verify: (rows: DbRow[]) => boolean): boolean {
@@ -125,8 +159,10 @@ export class SqliteTreeStore implements TreeStore {
       for (const row of upserts) this.writeRow(row);
       if (!verify(this.load())) throw rejected;
     });
+    let bytes = 0;
+    for (const row of upserts) bytes += row.data?.length ?? 0;
     try {
-      this.inTransaction(tx);
+      this.transact(bytes, tx);
       return true;
     } catch (err) {
       if (err === rejected) return false;
@@ -136,6 +172,36 @@ export class SqliteTreeStore implements TreeStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Runs a transaction that writes `dataBytes` of file data: a large one outside WAL when the
+   * database can be switched (journal-mode.ts), any other in WAL mode.
+   */
+  private transact(dataBytes: number, tx: () => void): void {
+    if (this.outsideWal && returnToWal(this.db)) this.outsideWal = false;
+    if (dataBytes < this.largeCommitBytes || this.outsideWal) {
+      this.inTransaction(tx);
+      return;
+    }
+    if (!leaveWal(this.db, BUSY_TIMEOUT_MS)) {
+      this.largeCommits.inWal++;
+      this.inTransaction(tx);
+      return;
+    }
+    this.outsideWal = true;
+    this.largeCommitStep?.('left-wal');
+    try {
+      this.inTransaction(tx);
+      this.largeCommits.outsideWal++;
+      this.largeCommitStep?.('committed');
+    } finally {
+      // Also after a failed transaction: the store must not stay in the slower mode.
+      if (returnToWal(this.db)) {
+        this.outsideWal = false;
+        this.largeCommitStep?.('back-in-wal');
+      }
+    }
   }
 
   /**
