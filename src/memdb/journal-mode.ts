@@ -65,16 +65,25 @@ export function leaveWal(db: Database.Database, busyTimeoutMs: number): boolean 
 }
 
 /**
- * Back to WAL with synchronous=NORMAL. False when it failed (e.g. no space for the journal or the
- * new WAL file): the database stays in the rollback mode with synchronous=FULL — still correct,
- * only slower — and the caller tries again before its next transaction.
+ * Back to WAL with synchronous=NORMAL, again without waiting for other connections (in a rollback
+ * mode a reader of another process blocks the switch while it reads). False when it failed (a
+ * reader, no space for the journal or the new WAL file): the database stays in the rollback mode
+ * with synchronous=FULL — still correct, only slower — and the caller tries again before its next
+ * transaction.
  */
-export function returnToWal(db: Database.Database): boolean {
+export function returnToWal(db: Database.Database, busyTimeoutMs: number): boolean {
   try {
+    db.pragma('busy_timeout = 0');
     if (String(db.pragma('journal_mode = WAL', { simple: true })).toLowerCase() !== 'wal') return false;
     db.pragma('synchronous = NORMAL');
     return true;
   } catch {
     return false;
+  } finally {
+    try {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    } catch {
+      // the connection is unusable; the next statement reports it
+    }
   }
 }

@@ -179,7 +179,10 @@ export class SqliteTreeStore implements TreeStore {
    * database can be switched (journal-mode.ts), any other in WAL mode.
    */
   private transact(dataBytes: number, tx: () => void): void {
-    if (this.outsideWal && returnToWal(this.db)) this.outsideWal = false;
+    if (this.outsideWal && returnToWal(this.db, BUSY_TIMEOUT_MS)) {
+      this.outsideWal = false;
+      this.largeCommitStep?.('back-in-wal');
+    }
     if (dataBytes < this.largeCommitBytes || this.outsideWal) {
       this.inTransaction(tx);
       return;
@@ -197,7 +200,7 @@ export class SqliteTreeStore implements TreeStore {
       this.largeCommitStep?.('committed');
     } finally {
       // Also after a failed transaction: the store must not stay in the slower mode.
-      if (returnToWal(this.db)) {
+      if (returnToWal(this.db, BUSY_TIMEOUT_MS)) {
         this.outsideWal = false;
         this.largeCommitStep?.('back-in-wal');
       }

@@ -127,6 +127,33 @@ describe('large transactions outside WAL', () => {
     expect(bytesOf(reload(), 'big.cfg').equals(Buffer.alloc(300 * 1024, 7))).toBe(true);
   });
 
+  it('a reader of another connection while the store returns to WAL: it stays in the rollback mode (FULL) without waiting, and returns before the next transaction', () => {
+    const steps: string[] = [];
+    let reading: IterableIterator<unknown> | undefined;
+    const { db, store } = openDb({
+      largeCommitStep: (step) => {
+        steps.push(step);
+        if (step !== 'committed') return;
+        // In a rollback mode a reader holds a SHARED lock for as long as its statement runs.
+        const reader = new Database(dbFile, { fileMustExist: true, readonly: true });
+        others.push(reader);
+        reading = reader.prepare('SELECT inode FROM tree').iterate();
+        reading.next();
+      },
+    });
+    putFile(db, 'big.cfg', Buffer.alloc(300 * 1024, 9));
+    expect(steps).toEqual(['left-wal', 'committed']);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('truncate');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.pragma('busy_timeout', { simple: true })).toBe(10_000);
+
+    reading!.return!();
+    expect(write(db, 'big.cfg', 'small now\n', 0, true)).toBe(10);
+    expect(steps).toEqual(['left-wal', 'committed', 'back-in-wal']);
+    expectBackInWal(store);
+    expect(content(reload(), 'big.cfg')).toBe('small now\n');
+  });
+
   it('a sync commit (replaceTree) with large data goes the same way and verifies', () => {
     const { db, store } = openDb();
     create(db, 'old.cfg');

@@ -1,0 +1,123 @@
+/**
+ * A full disk while a large transaction runs outside WAL (src/memdb/journal-mode.ts), on a small
+ * tmpfs mounted by this test: the operation fails with ENOSPC (StoreFullError, nothing written),
+ * the store stays usable, comes back to WAL with synchronous=NORMAL once there is room, and a
+ * fresh load gives exactly what the successful operations wrote.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Errno } from '../../src/memdb/errno';
+import { MemDb } from '../../src/memdb/memdb';
+import { SqliteTreeStore, type LargeCommitStep } from '../../src/memdb/sqlite-store';
+import type { FsOp } from '../../src/memdb/types';
+
+const LOCAL = { writer: 0, mtime: 1234 };
+const KiB = 1024;
+let top: string;
+let small: string;
+let store: SqliteTreeStore | undefined;
+
+beforeAll(() => {
+  top = fs.mkdtempSync(path.join(os.tmpdir(), 'store-large-full-'));
+  small = path.join(top, 'db');
+  fs.mkdirSync(small);
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', small], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
+});
+
+afterAll(() => {
+  store?.close();
+  spawnSync('umount', [small]);
+  fs.rmSync(top, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  for (const f of fs.readdirSync(small)) fs.rmSync(path.join(small, f), { force: true });
+});
+
+afterEach(() => {
+  store?.close();
+  store = undefined;
+});
+
+/** The steps of the commits outside WAL since the last openDb(). */
+let steps: LargeCommitStep[] = [];
+
+function openDb(): MemDb {
+  steps = [];
+  store = SqliteTreeStore.open(path.join(small, 'config.db'), { largeCommitStep: (s) => steps.push(s) });
+  return MemDb.open(store, 1000);
+}
+
+const apply = (db: MemDb, op: FsOp): number => db.apply(op, LOCAL, 1000);
+const put = (p: string, data: Buffer): FsOp => ({ kind: 'write', path: p, offset: 0, data, truncate: true });
+
+/** Fills the file system with a file, leaving about `leave` bytes free; returns its path. */
+function fillDisk(leave: number): string {
+  const file = path.join(small, 'filler');
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (;;) {
+      const st = fs.statfsSync(small);
+      const free = st.bavail * st.bsize;
+      if (free <= leave) break;
+      fs.writeSync(fd, Buffer.alloc(Math.min(64 * KiB, free - leave > 4 * KiB ? free - leave : 4 * KiB)));
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+  return file;
+}
+
+function expectWal(): void {
+  expect(store!.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  expect(store!.db.pragma('synchronous', { simple: true })).toBe(1);
+}
+
+describe('full disk during a large commit outside WAL', () => {
+  // Leave 0, a little, and about half of the file: the failure then hits the switch, the journal,
+  // or the database pages of the commit.
+  it.each([0, 16 * KiB, 200 * KiB])('with %i bytes left: ENOSPC, nothing written, usable, back in WAL after freeing space', (leave) => {
+    const db = openDb();
+    expect(apply(db, { kind: 'create', path: 'keep.cfg' })).toBe(0);
+    expect(apply(db, put('keep.cfg', Buffer.from('keep\n')))).toBe(5);
+    expect(apply(db, { kind: 'create', path: 'big.cfg' })).toBe(0);
+    const version = db.version;
+    const filler = fillDisk(leave);
+
+    const big = Buffer.alloc(512 * KiB, 0x62);
+    expect(apply(db, put('big.cfg', big))).toBe(-Errno.ENOSPC);
+    expect(db.errors).toBe(false);
+    expect(db.version).toBe(version);
+    expect(store!.db.inTransaction).toBe(false);
+    // The failure happened outside WAL (the switch itself succeeded), and the store went back.
+    expect(steps).toEqual(['left-wal', 'back-in-wal']);
+    expectWal();
+    // Whatever mode the failed switch left, a small write works or reports ENOSPC honestly.
+    const edited = apply(db, put('keep.cfg', Buffer.from('edit\n')));
+    expect([5, -Errno.ENOSPC]).toContain(edited);
+    expect(db.errors).toBe(false);
+
+    fs.unlinkSync(filler);
+    expect(apply(db, put('keep.cfg', Buffer.from('done\n')))).toBe(5);
+    expectWal();
+    expect(apply(db, put('big.cfg', big))).toBe(big.length);
+    expectWal();
+    expect(store!.largeCommits.outsideWal).toBe(1);
+    expect(steps).toEqual(['left-wal', 'back-in-wal', 'left-wal', 'committed', 'back-in-wal']);
+    const final = db.version;
+    db.close();
+    store = undefined;
+
+    const reloaded = openDb();
+    expect(reloaded.version).toBe(final);
+    expect(Buffer.from(reloaded.read('keep.cfg', 0, 100) as Buffer).toString()).toBe('done\n');
+    expect(Buffer.from(reloaded.read('big.cfg', 0, 1 << 20) as Buffer).equals(big)).toBe(true);
+    expect(spawnSync('sqlite3', [path.join(small, 'config.db'), 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout.trim()).toBe('ok');
+  });
+});
