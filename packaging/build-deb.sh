@@ -49,7 +49,7 @@ if [ "$BUILD" = 1 ]; then
   npm run build --silent >/dev/null || say "tsc reported errors (output emitted anyway); checking the result"
 fi
 [ -f dist/src/main.js ] || die "dist/src/main.js is missing: run npm run build"
-for m in better-sqlite3 @cocalc/fuse-native koffi; do
+for m in better-sqlite3 koffi; do
   [ -d "node_modules/$m" ] || die "node_modules/$m is missing: run npm ci"
 done
 
@@ -111,7 +111,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: pmxcfs-ts developers <pmxcfs-ts@localhost>
 Installed-Size: $SIZE_KB
-Depends: libc6 (>= 2.36), libstdc++6, libfuse2, fuse3 | fuse, mount, coreutils$NODE_DEP
+Depends: libc6 (>= 2.36), libstdc++6, fuse3 | fuse, mount, coreutils$NODE_DEP
 Recommends: corosync
 Section: admin
 Priority: optional

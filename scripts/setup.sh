@@ -15,7 +15,7 @@ need_root() {
 }
 
 APT_PACKAGES=(
-  libfuse2 fuse3 libfuse-dev pkg-config   # FUSE 2 library for fuse-native, fusermount from fuse3
+  fuse3                                   # fusermount (the daemon itself speaks to /dev/fuse)
   corosync                                # libcpg/libquorum/libcmap and corosync for tests
   sqlite3                                 # inspecting config.db
   build-essential python3                 # better-sqlite3 compiles from source here
@@ -53,5 +53,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   log "npm packages present"
 fi
-bash scripts/patch-fuse-native.sh
 log "done"

@@ -257,22 +257,20 @@ export function direntSize(nameBytes: number): number {
  * field is the index of the entry after it, which is where the next READDIR continues.
  */
 export function encodeDirents(names: readonly Buffer[], from: number, maxBytes: number): Buffer {
-  const parts: Buffer[] = [];
+  const out = Buffer.alloc(Math.max(0, maxBytes));
   let used = 0;
   for (let i = from; i < names.length; i++) {
     const name = names[i]!;
     const size = direntSize(name.length);
     if (used + size > maxBytes) break;
-    const d = Buffer.alloc(size);
-    d.writeBigUInt64LE(BigInt(UNKNOWN_INO), 0);
-    d.writeBigUInt64LE(BigInt(i + 1), 8);
-    d.writeUInt32LE(name.length, 16);
-    d.writeUInt32LE(0, 20); // DT_UNKNOWN: callers that need the type stat the entry
-    name.copy(d, DIRENT_HEADER_SIZE);
-    parts.push(d);
+    out.writeBigUInt64LE(BigInt(UNKNOWN_INO), used);
+    out.writeBigUInt64LE(BigInt(i + 1), used + 8);
+    out.writeUInt32LE(name.length, used + 16);
+    out.writeUInt32LE(0, used + 20); // DT_UNKNOWN: callers that need the type stat the entry
+    name.copy(out, used + DIRENT_HEADER_SIZE);
     used += size;
   }
-  return Buffer.concat(parts, used);
+  return out.subarray(0, used);
 }
 
 /** A NUL-terminated name at `at`; undefined when the terminator is missing. */
