@@ -57,6 +57,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let mounted: MountedFs | undefined;
   let control: ControlServer | undefined;
   let ipc: IpcService | undefined;
+  let mountGone: () => void = () => {};
+  const mountLost = new Promise<void>((resolve) => (mountGone = resolve));
   const releaseAll = async (): Promise<void> => {
     ipc?.stop();
     if (control) await control.close();
@@ -91,7 +93,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     if (mountError !== null) fail(mountError);
     const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
     try {
-      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg));
+      // Like the reference, whose FUSE loop then returns: the mount is gone, so the daemon ends.
+      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), { onGone: () => mountGone() });
     } catch (e) {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
@@ -119,7 +122,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       closeSync(o.readyFd!);
     }
 
-    await waitForTermination();
+    await Promise.race([waitForTermination(), mountLost]);
     logger.log('main', 'notice', 'teardown filesystem');
     const flushed = await fs.flushAll();
     if (flushed < 0) logger.log('main', 'err', `committing buffered writes failed (${flushed})`);

@@ -42,6 +42,7 @@ function spinFromEnv(): number | undefined {
 export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: FuseLog, o: MountOptions = {}): Promise<MountedFs> {
   const dev = DevFuse.mount(mountDir, { extra: ['allow_other', 'default_permissions'] });
   const nodes = new NodeTable();
+  let gone = false;
   const session = new FuseSession(
     dev,
     {
@@ -60,6 +61,7 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
       spinMicros: o.spinMicros ?? spinFromEnv() ?? DEFAULT_SPIN_MICROS,
       log,
       onGone: () => {
+        gone = true;
         log('err', `fuse: the kernel ended the connection of ${mountDir}`);
         o.onGone?.();
       },
@@ -70,6 +72,10 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
   return Promise.resolve({
     unmount: () => {
       session.stop();
+      if (gone) {
+        dev.close(); // unmounted from outside already
+        return Promise.resolve();
+      }
       const r = dev.unmount();
       return r < 0 ? Promise.reject(new Error(`unmount of ${mountDir} failed: errno ${-r}`)) : Promise.resolve();
     },

@@ -81,6 +81,16 @@ describe('persistence', () => {
     expect(fs.readFileSync(join(d2.mnt, 'open-at-exit'), 'utf8')).toBe('pending');
   });
 
+  it('an unmount from outside ends the daemon like SIGTERM: what was written is kept, exit 0', async () => {
+    const d1 = track(await startDaemon());
+    fs.writeFileSync(join(d1.mnt, 'before-umount'), 'kept');
+    expect(spawnSync('umount', [d1.mnt]).status).toBe(0);
+    expect(await d1.exited).toBe(0);
+    expect(d1.stderr()).toContain('the kernel ended the connection');
+    const d2 = track(await startDaemon({ dir: d1.dir }));
+    expect(fs.readFileSync(join(d2.mnt, 'before-umount'), 'utf8')).toBe('kept');
+  });
+
   it('kill -9 during a stream of writes loses no write whose close returned', async () => {
     const d1 = track(await startDaemon());
     const writer = `
