@@ -85,6 +85,7 @@ export class NodeTable {
 
   /** Rename succeeded: the node at the old name now has the new one; one at the target is detached. */
   renamed(parent: number, name: string, newParent: number, newName: string): void {
+    if (parent === newParent && name === newName) return; // a rename onto itself changes nothing
     const id = this.byName.get(keyOf(parent, name));
     this.removed(newParent, newName);
     if (id === undefined) return;
