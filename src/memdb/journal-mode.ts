@@ -34,13 +34,15 @@ export function journalMode(db: Database.Database): string {
 }
 
 /**
- * Tries to leave WAL mode for a rollback journal with synchronous=FULL. Never waits for another
- * connection and never throws: false (still in WAL mode, synchronous unchanged) when the database
- * is shared or anything fails.
+ * Tries to leave WAL mode for a rollback journal with synchronous=FULL (set first: the switch
+ * itself is a rollback-journal transaction on page 1). Never waits for another connection and
+ * never throws: false (still in WAL mode, synchronous=NORMAL) when the database is shared or
+ * anything fails.
  */
 export function leaveWal(db: Database.Database, busyTimeoutMs: number): boolean {
   let left = false;
   try {
+    db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 0');
     left = String(db.pragma(`journal_mode = ${ROLLBACK_MODE}`, { simple: true })).toLowerCase() === ROLLBACK_MODE;
   } catch {
@@ -56,11 +58,11 @@ export function leaveWal(db: Database.Database, busyTimeoutMs: number): boolean 
     // A failed switch may in theory have changed the mode anyway: trust what SQLite says now.
     try {
       left = journalMode(db) !== 'wal';
+      if (!left) db.pragma('synchronous = NORMAL');
     } catch {
       return false;
     }
   }
-  if (left) db.pragma('synchronous = FULL');
   return left;
 }
 
