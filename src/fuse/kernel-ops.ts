@@ -73,6 +73,16 @@ export function kernelAttr(ino: number, st: FuseStat): KernelAttr {
   };
 }
 
+/**
+ * A LOOKUP, MKDIR or CREATE reply the kernel did not take: the node reference counted for it is
+ * taken back (as libfuse does), else the node would stay in the table for good.
+ */
+export function forgetUndelivered(nodes: NodeTable, h: InHeader, body: Buffer): void {
+  if (h.opcode !== Opcode.LOOKUP && h.opcode !== Opcode.MKDIR && h.opcode !== Opcode.CREATE) return;
+  if (body.length < 8) return;
+  nodes.forget(Number(body.readBigUInt64LE(0)), 1);
+}
+
 interface DirHandle {
   path: string;
   names: Buffer[] | null;

@@ -9,7 +9,7 @@ import { FUSE_ASYNC_READ, FUSE_BIG_WRITES, FUSE_MAX_PAGES, FUSE_PARALLEL_DIROPS 
 import { DevFuse } from './kernel/dev-fuse';
 import { NodeTable } from './kernel/node-table';
 import { FuseSession } from './kernel/session';
-import { pveHandlers } from './kernel-ops';
+import { forgetUndelivered, pveHandlers } from './kernel-ops';
 import type { PveFs } from './pve-fs';
 
 export { isUndecodableName } from './kernel-ops';
@@ -58,6 +58,7 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
           maxPages: MAX_WRITE / PAGE_SIZE,
         };
       },
+      onUndelivered: (h, body) => forgetUndelivered(nodes, h, body),
       spinMicros: o.spinMicros ?? spinFromEnv() ?? DEFAULT_SPIN_MICROS,
       log,
       onGone: () => {

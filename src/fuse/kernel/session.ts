@@ -48,6 +48,11 @@ export interface SessionOptions {
   log: SessionLog;
   /** Called once when the kernel ends the connection (unmounted from outside, or aborted). */
   onGone: () => void;
+  /**
+   * A successful reply the kernel did not take (the request was interrupted meanwhile): a handler
+   * that counted a kernel reference in it (LOOKUP, MKDIR, CREATE) must take it back.
+   */
+  onUndelivered?: (h: InHeader, body: Buffer) => void;
 }
 
 export class FuseSession {
@@ -182,6 +187,7 @@ export class FuseSession {
     out.writeBigUInt64LE(h.unique, 8);
     if (body !== null) body.copy(out, OUT_HEADER_SIZE);
     const w = this.dev.write(out);
+    if (w === -ENOENT && body !== null) this.o.onUndelivered?.(h, body);
     // ENOENT: the request was interrupted meanwhile; ENODEV: the mount is gone. Neither is news.
     if (w < 0 && w !== -ENOENT && w !== -ENODEV) this.o.log('err', `fuse: reply to opcode ${h.opcode} failed: errno ${-w}`);
   }

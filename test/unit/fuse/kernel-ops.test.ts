@@ -26,7 +26,7 @@ import {
   type InHeader,
 } from '../../../src/fuse/kernel/abi';
 import type { Handler, HandlerResult } from '../../../src/fuse/kernel/session';
-import { NAME_MAX, pveHandlers } from '../../../src/fuse/kernel-ops';
+import { NAME_MAX, forgetUndelivered, pveHandlers } from '../../../src/fuse/kernel-ops';
 
 const ROOT = FUSE_ROOT_ID;
 const status: StatusSource = { version: () => 'v', members: () => 'm', vmlist: () => 'l', clusterLog: () => 'c', rrdDump: () => '' };
@@ -429,6 +429,20 @@ describe('FORGET and BATCH_FORGET', () => {
     expect(await call(Opcode.BATCH_FORGET, ROOT, Buffer.alloc(3))).toBeNull();
     expect(await call(Opcode.BATCH_FORGET, ROOT, batchForgetBody(1, [[ROOT, 100]]))).toBeNull();
     expect(nodes.path(ROOT)).toBe('/');
+  });
+});
+
+describe('replies the kernel did not take', () => {
+  it('an undelivered LOOKUP or CREATE reply takes its node reference back; other opcodes change nothing', async () => {
+    const { id } = await createFile(ROOT, 'f');
+    const lookupReply = await ok(Opcode.LOOKUP, ROOT, cstr('f'));
+    forgetUndelivered(nodes, header(Opcode.LOOKUP, ROOT, 0), lookupReply);
+    expect(nodes.path(id)).toBe('/f'); // the CREATE reference is still there
+    forgetUndelivered(nodes, header(Opcode.GETATTR, id, 0), lookupReply);
+    expect(nodes.path(id)).toBe('/f');
+    forgetUndelivered(nodes, header(Opcode.CREATE, ROOT, 0), lookupReply);
+    expect(nodes.path(id)).toBeUndefined();
+    forgetUndelivered(nodes, header(Opcode.MKDIR, ROOT, 0), Buffer.alloc(4)); // short body ignored
   });
 });
 

@@ -230,6 +230,20 @@ describe('FuseSession with a misbehaving device', () => {
   });
 });
 
+describe('FuseSession and replies the kernel did not take', () => {
+  it('a successful reply refused with ENOENT goes to onUndelivered with its body; errors and other failures do not', () => {
+    const undelivered: [number, string][] = [];
+    startSession(handlers, { onUndelivered: (h, body) => undelivered.push([h.opcode, body.toString()]) });
+    dev.writeResult = -ENOENT;
+    dev.queue.push(request(Opcode.GETATTR, 1n, 4), request(Opcode.LOOKUP, 2n, 1));
+    readable();
+    dev.writeResult = -ENODEV;
+    dev.queue.push(request(Opcode.GETATTR, 3n, 6));
+    readable();
+    expect(undelivered).toEqual([[Opcode.GETATTR, 'attr-of-4']]);
+  });
+});
+
 describe('FuseSession INIT', () => {
   it('answers fuse_init_out with the lower minor and the flags the init callback chose', () => {
     startSession(handlers);
