@@ -25,7 +25,10 @@ export function decideMode(memdb: MemDb, forceLocal: boolean, logger: Logger): F
 }
 
 export function createLocalBackend(ctx: BackendContext): RunningBackend {
-  const status = new LocalStatusSource(ctx.memdb, ctx.nodename, ctx.starttime, ctx.clock);
+  const status = new LocalStatusSource(ctx.memdb, ctx.nodename, ctx.starttime, ctx.clock, {
+    rrd: ctx.rrd,
+    log: (prio, msg) => ctx.logger.log('status', prio, msg),
+  });
   return { backend: new LocalBackend(ctx.memdb, status, ctx.clock, ctx.nodename), stop: async () => {} };
 }
 
@@ -41,6 +44,7 @@ export async function createClusterBackend(ctx: BackendContext): Promise<Running
     clock: ctx.clock,
     logger: ctx.logger,
     hostCorosyncConf: ctx.hostCorosyncConf,
+    rrd: ctx.rrd,
     ...clusterTuningFromEnv(),
   });
   backend.start();

@@ -5,6 +5,7 @@
 import type { MemDb } from '../memdb/memdb';
 import type { FsOp } from '../memdb/types';
 import type { Logger } from './logger';
+import type { RrdSink } from '../rrd/rrd-writer';
 
 /** Text of the status files (spec §8.4), rendered on demand. */
 export interface StatusSource {
@@ -115,4 +116,6 @@ export interface BackendContext {
   logger: Logger;
   /** Host corosync.conf for the §9 sync (default /etc/corosync/corosync.conf). */
   hostCorosyncConf?: string;
+  /** Where RRD samples (SET_STATUS `rrd/...`, local or from peers) are written; absent = not written. */
+  rrd?: RrdSink;
 }

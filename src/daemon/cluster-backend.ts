@@ -290,8 +290,11 @@ export class ClusterBackend implements FsBackend {
   }
 
   private onKvstoreEffect(effect: KvstoreEffect): void {
-    // Writing RRD files (rrdcached / librrd) is not implemented yet; the cache feeds `.rrd`.
-    if (effect.kind === 'rrd-update') this.o.logger.log('status', 'debug', `rrd update ${effect.key} (not written to disk)`);
+    // Every node writes every node's samples (spec §6); the writer never throws.
+    if (effect.kind === 'rrd-update') {
+      if (this.o.rrd !== undefined) this.o.rrd.write(effect.target);
+      else this.o.logger.log('status', 'debug', `rrd update ${effect.key} (not written to disk)`);
+    }
   }
 
   private onModeChange(group: string, from: number, to: number): void {

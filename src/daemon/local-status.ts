@@ -12,6 +12,14 @@ import { ObservedPathVersions } from '../status/observed-paths';
 import { renderVersion } from '../status/version';
 import { renderVmlist } from '../status/vmlist';
 import type { Clock, StatusSource } from './backend';
+import type { LogPriority } from './logger';
+import type { RrdSink } from '../rrd/rrd-writer';
+
+/** What SET_STATUS leads to besides the in-memory store: RRD files written, problems logged. */
+export interface LocalStatusEffects {
+  rrd?: RrdSink;
+  log?: (prio: LogPriority, msg: string) => void;
+}
 
 export class LocalStatusSource implements StatusSource {
   readonly observed = new ObservedPathVersions();
@@ -24,6 +32,7 @@ export class LocalStatusSource implements StatusSource {
     private readonly nodename: string,
     private readonly starttime: number,
     private readonly clock: Clock,
+    private readonly effects: LocalStatusEffects = {},
   ) {
     this.kv = new Kvstore({ nodename });
     // The tree was loaded before we could listen: that load counts like every full load.
@@ -69,6 +78,14 @@ export class LocalStatusSource implements StatusSource {
   /** `.clusterlog` and IPC GET_CLUSTER_LOG (count and ident filter). */
   clusterLogJson(options: ClusterLogDumpOptions = {}): string {
     return renderClusterLog(this.clusterLog_.entriesNewestFirst(), options);
+  }
+
+  /** IPC SET_STATUS in local mode: stored (nothing is sent), `rrd/...` samples written to disk. */
+  setStatus(key: string, value: Buffer, now: number): number {
+    const res = this.kv.setStatus(key, value, now);
+    for (const line of res.log) this.effects.log?.('warning', line);
+    for (const effect of res.effects) if (effect.kind === 'rrd-update') this.effects.rrd?.write(effect.target);
+    return res.result;
   }
 
   rrdDump(): string {

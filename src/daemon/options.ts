@@ -21,6 +21,10 @@ export interface DaemonOptions {
   readyFd?: number;
   /** Operator control socket (default: see daemon/control-protocol controlSocketPath). */
   controlSocket?: string;
+  /** Base directory of the RRD files (default /var/lib/rrdcached/db). For tests and labs. */
+  rrdDir?: string;
+  /** rrdcached's unix socket (default /var/run/rrdcached.sock); 'none' = always write directly. */
+  rrdcachedSocket?: string;
 }
 
 export type ParseResult =
@@ -45,6 +49,9 @@ Application Options:
                         (default /etc/corosync/corosync.conf)
   --control-socket=PATH Socket of the status command (default
                         /run/pve-cluster/pmxcfs-ts.sock, or beside a non-default --db)
+  --rrd-dir=DIR         RRD files (default /var/lib/rrdcached/db)
+  --rrdcached-socket=PATH  rrdcached socket, or 'none' to write RRD files
+                        directly (default /var/run/rrdcached.sock)
 
 Commands:
   pmxcfs-ts status [--json] ...  Health of the local daemon (see pmxcfs-ts status --help)
@@ -71,6 +78,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     ['--corosync-conf', (v) => (o.corosyncConf = v)],
     ['--ready-fd', (v) => (o.readyFd = Number.parseInt(v, 10))],
     ['--control-socket', (v) => (o.controlSocket = v)],
+    ['--rrd-dir', (v) => (o.rrdDir = v)],
+    ['--rrdcached-socket', (v) => (o.rrdcachedSocket = v)],
   ]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

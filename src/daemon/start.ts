@@ -21,6 +21,7 @@ import { controlSocketPath } from './control-protocol';
 import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
 import { startIpcService, type IpcService } from '../ipc/ipc-service';
+import { RrdWriter } from '../rrd/rrd-writer';
 
 export class StartupError extends Error {}
 
@@ -57,6 +58,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let mounted: MountedFs | undefined;
   let control: ControlServer | undefined;
   let ipc: IpcService | undefined;
+  let rrd: RrdWriter | undefined;
   let mountGone: () => void = () => {};
   const mountLost = new Promise<void>((resolve) => (mountGone = resolve));
   const releaseAll = async (): Promise<void> => {
@@ -64,6 +66,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     if (control) await control.close();
     if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
     if (running) await running.stop();
+    rrd?.close();
     memdb?.close();
     if (lockFd !== null) closeSync(lockFd);
   };
@@ -87,7 +90,13 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       if (msg !== null) logger.log('main', 'notice', msg);
     }
     const mode = decideMode(memdb, o.local, logger);
-    running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf });
+    // RRD samples from SET_STATUS and from peers are written here (librrd missing: logged, not fatal).
+    rrd = new RrdWriter({
+      dir: o.rrdDir,
+      rrdcachedSocket: o.rrdcachedSocket === 'none' ? null : o.rrdcachedSocket,
+      log: (prio, msg) => logger.log('status', prio, msg),
+    });
+    running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf, rrd });
 
     const mountError = prepareMountPoint(o.mount);
     if (mountError !== null) fail(mountError);

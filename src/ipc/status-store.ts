@@ -60,7 +60,7 @@ export class LocalIpcStatusStore implements IpcStatusStore {
   ) {}
 
   setStatus(key: string, value: Buffer): number {
-    return this.status.kv.setStatus(key, value, this.clock()).result;
+    return this.status.setStatus(key, value, this.clock());
   }
   getStatus(key: string, nodename: string): Buffer | number {
     return this.status.kv.getStatus(key, nodename);
