@@ -111,7 +111,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: pmxcfs-ts developers <pmxcfs-ts@localhost>
 Installed-Size: $SIZE_KB
-Depends: libc6 (>= 2.36), libstdc++6, fuse3 | fuse, mount, coreutils$NODE_DEP
+Depends: libc6 (>= 2.36), libstdc++6, fuse3 | fuse, mount, coreutils, librrd8$NODE_DEP
 Recommends: corosync
 Section: admin
 Priority: optional

@@ -21,6 +21,7 @@ APT_PACKAGES=(
   build-essential python3                 # better-sqlite3 compiles from source here
   docker.io docker-compose debootstrap    # the three-node lab
   iproute2 util-linux procps              # network namespaces for the corosync integration tests
+  librrd8 rrdtool rrdcached               # RRD files (librrd through koffi); rrdtool/rrdcached for the RRD tests
 )
 
 missing=()
