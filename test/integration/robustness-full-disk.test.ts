@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { fillDisk, mountSmallTmpfs } from '../helpers/small-fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, errnoOf, isMounted, makeTempDir, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
 
@@ -22,9 +23,7 @@ function daemonArgs(): string[] {
 beforeAll(() => {
   top = makeTempDir('pmxcfs-full-');
   dbDir = join(top, 'db');
-  fs.mkdirSync(dbDir);
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0755', 'tmpfs', dbDir], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`mount tmpfs on ${dbDir}: ${r.stderr}`);
+  mountSmallTmpfs(dbDir, '2m');
 });
 
 afterAll(async () => {
@@ -38,19 +37,6 @@ afterEach(async () => {
   fs.rmSync(join(dbDir, 'filler'), { force: true });
   if (daemon !== undefined) await stopDaemon(daemon);
 });
-
-/** Writes zeros into `file` until the file system refuses (ENOSPC). */
-function fillDisk(file: string): void {
-  const fd = fs.openSync(file, 'w');
-  const chunk = Buffer.alloc(16 * 1024);
-  try {
-    for (;;) fs.writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 const payload = (i: number, size: number): Buffer => Buffer.alloc(size, `file ${i};`);
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fillDisk, mountSmallTmpfs } from '../helpers/small-fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Errno } from '../../src/memdb/errno';
 import { MemDb } from '../../src/memdb/memdb';
@@ -24,9 +25,7 @@ let store: SqliteTreeStore | undefined;
 beforeAll(() => {
   top = fs.mkdtempSync(path.join(os.tmpdir(), 'robust-store-'));
   small = path.join(top, 'db');
-  fs.mkdirSync(small);
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
+  mountSmallTmpfs(small, '2m');
 });
 
 afterAll(() => {
@@ -43,20 +42,6 @@ afterEach(() => {
   store?.close();
   store = undefined;
 });
-
-/** Writes zeros into `file` until the file system refuses (ENOSPC); returns its path. */
-function fillDisk(file: string): string {
-  const fd = fs.openSync(file, 'w');
-  const chunk = Buffer.alloc(16 * 1024);
-  try {
-    for (;;) fs.writeSync(fd, chunk);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
-  return file;
-}
 
 function openDb(): MemDb {
   store = SqliteTreeStore.open(path.join(small, 'config.db'));

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fillDisk, mountSmallTmpfs } from '../helpers/small-fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Errno } from '../../src/memdb/errno';
 import { MemDb } from '../../src/memdb/memdb';
@@ -23,9 +24,7 @@ let store: SqliteTreeStore | undefined;
 beforeAll(() => {
   top = fs.mkdtempSync(path.join(os.tmpdir(), 'store-large-full-'));
   small = path.join(top, 'db');
-  fs.mkdirSync(small);
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', small], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`mount tmpfs: ${r.stderr}`);
+  mountSmallTmpfs(small, '3m');
 });
 
 afterAll(() => {
@@ -56,23 +55,7 @@ const apply = (db: MemDb, op: FsOp): number => db.apply(op, LOCAL, 1000);
 const put = (p: string, data: Buffer): FsOp => ({ kind: 'write', path: p, offset: 0, data, truncate: true });
 
 /** Fills the file system with a file, leaving about `leave` bytes free; returns its path. */
-function fillDisk(leave: number): string {
-  const file = path.join(small, 'filler');
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (;;) {
-      const st = fs.statfsSync(small);
-      const free = st.bavail * st.bsize;
-      if (free <= leave) break;
-      fs.writeSync(fd, Buffer.alloc(Math.min(64 * KiB, free - leave > 4 * KiB ? free - leave : 4 * KiB)));
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-  } finally {
-    fs.closeSync(fd);
-  }
-  return file;
-}
+const fillSmall = (leave: number): string => fillDisk(path.join(small, 'filler'), leave);
 
 function expectWal(): void {
   expect(store!.db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -88,7 +71,7 @@ describe('full disk during a large commit outside WAL', () => {
     expect(apply(db, put('keep.cfg', Buffer.from('keep\n')))).toBe(5);
     expect(apply(db, { kind: 'create', path: 'big.cfg' })).toBe(0);
     const version = db.version;
-    const filler = fillDisk(leave);
+    const filler = fillSmall(leave);
 
     const big = Buffer.alloc(512 * KiB, 0x62);
     expect(apply(db, put('big.cfg', big))).toBe(-Errno.ENOSPC);
