@@ -19,7 +19,7 @@ import { labPaths } from '../../lab/topology';
 const REPO = resolve(__dirname, '../..');
 const BASE_IMAGE = 'debian:bookworm-slim';
 const log = (line: string): void => console.log(`[ops-install] ${line}`);
-const DEPS_IMAGE = 'pmxcfs-ts-ops-test:deps';
+const DEPS_IMAGE = 'pmxcfs-ts-ops-test:deps-librrd'; // the package Depends on librrd8 (new tag: an older cached image lacks it)
 const CONTAINER = `pmxcfs-ts-ops-${process.pid}`;
 
 function run(cmd: string, args: string[], timeoutMs = 300_000): { status: number | null; stdout: string; stderr: string } {
@@ -47,7 +47,7 @@ function ensureDepsImage(): void {
   spawnSync('mkdir', ['-p', ctx]);
   writeFileSync(
     join(ctx, 'Dockerfile'),
-    `FROM ${BASE_IMAGE}\nRUN apt-get update && apt-get install -y --no-install-recommends libfuse2 fuse3 procps && rm -rf /var/lib/apt/lists/*\n`,
+    `FROM ${BASE_IMAGE}\nRUN apt-get update && apt-get install -y --no-install-recommends libfuse2 fuse3 procps librrd8 && rm -rf /var/lib/apt/lists/*\n`,
   );
   const r = run('docker', ['build', '-t', DEPS_IMAGE, ctx], 600_000);
   if (r.status !== 0) throw new Error(`docker build of ${DEPS_IMAGE} failed: ${r.stderr.slice(-2000)}`);
