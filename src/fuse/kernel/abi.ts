@@ -263,8 +263,11 @@ export function encodeDirents(names: readonly Buffer[], from: number, maxBytes: 
     const name = names[i]!;
     const size = direntSize(name.length);
     if (used + size > maxBytes) break;
-    out.writeBigUInt64LE(BigInt(UNKNOWN_INO), used);
-    out.writeBigUInt64LE(BigInt(i + 1), used + 8);
+    // u64 fields as two u32 halves: BigInt conversions cost more than the rest of the entry.
+    out.writeUInt32LE(UNKNOWN_INO, used);
+    out.writeUInt32LE(0, used + 4);
+    out.writeUInt32LE((i + 1) >>> 0, used + 8);
+    out.writeUInt32LE(Math.floor((i + 1) / 0x100000000), used + 12);
     out.writeUInt32LE(name.length, used + 16);
     out.writeUInt32LE(0, used + 20); // DT_UNKNOWN: callers that need the type stat the entry
     name.copy(out, used + DIRENT_HEADER_SIZE);
