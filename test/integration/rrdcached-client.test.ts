@@ -56,7 +56,7 @@ describe('RrdcachedClient', () => {
 
   it('pipelines UPDATE lines and matches answers in order (positive answers with payload lines skipped)', async () => {
     let n = 0;
-    const s = await fakeServer(sock, (line) => {
+    const s = await fakeServer(sock, () => {
       n++;
       if (n === 1) return '2 two lines follow\nfirst\nsecond\n';
       if (n === 2) return '-1 illegal attempt to update using time 5 when last update time is 9\n';
