@@ -12,7 +12,6 @@ import { FuseSession } from './kernel/session';
 import { forgetUndelivered, pveHandlers } from './kernel-ops';
 import type { PveFs } from './pve-fs';
 
-
 export type FuseLog = (level: 'err' | 'debug', msg: string) => void;
 
 const PAGE_SIZE = 4096;
