@@ -38,7 +38,7 @@ export interface AttrInput {
   gid: number;
 }
 
-/** The stat structure handed to fuse-native (times are Dates; it converts them to ms). */
+/** The attributes PveFs reports; kernel-ops.ts turns them into the kernel's fuse_attr (whole seconds). */
 export interface FuseStat {
   mode: number;
   uid: number;

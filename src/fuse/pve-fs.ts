@@ -1,7 +1,7 @@
 /**
  * The file system as the kernel sees it (spec §8): every FUSE operation with its errno rules,
  * the permission model, the virtual entries, and per-file write buffering. Results are values
- * (>= 0 / objects) or -errno; the fuse-native glue in mount.ts only translates calls.
+ * (>= 0 / objects) or -errno; kernel-ops.ts only translates FUSE requests into these calls.
  */
 import { Errno } from '../memdb/errno';
 import type { StatFs } from '../memdb/memdb';
