@@ -73,8 +73,8 @@ export interface RrdHeader {
 
 export class RrdDecodeError extends Error {}
 
-// rrd_format.h on x86_64 (librrd 1.7, file versions 0003..0005): stat_head 128 B, ds_def 120 B,
-// rra_def 120 B, live_head 16 B, pdp_prep 112 B (last_ds char[30] first).
+// rrd_format.h on x86_64 (librrd 1.7 writes version 0003; 0004 keeps this header): stat_head 128 B,
+// ds_def 120 B, rra_def 120 B, live_head 16 B, pdp_prep 112 B (last_ds char[30] first).
 const STAT_HEAD = 128;
 const DS_DEF = 120;
 const RRA_DEF = 120;
@@ -100,7 +100,7 @@ export function parseRrdHeader(buf: Buffer): RrdHeader {
   if (buf.length < STAT_HEAD) throw new RrdDecodeError(`${buf.length} bytes: shorter than the RRD header`);
   if (!buf.subarray(0, 4).equals(Buffer.from('RRD\0', 'latin1'))) throw new RrdDecodeError(`no RRD magic: ${buf.subarray(0, 4).toString('hex')}`);
   const version = cText(buf, 4, 5);
-  if (!/^000[3-5]$/.test(version)) throw new RrdDecodeError(`unsupported RRD version '${version}'`);
+  if (version !== '0003' && version !== '0004') throw new RrdDecodeError(`unsupported RRD version '${version}'`);
   if (buf.readDoubleLE(16) !== FLOAT_COOKIE) throw new RrdDecodeError('float cookie mismatch (not an x86_64 file)');
   const dsCount = count(buf, 24, 'ds_cnt');
   const rraCount = count(buf, 32, 'rra_cnt');
