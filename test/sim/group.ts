@@ -7,29 +7,52 @@
  * of its sender (and only that one), like messages that were not yet agreed when the ring broke.
  */
 import { DfsmMessageType } from '../../src/dfsm/header';
-import type { NodeProcess, ProcessNetwork } from './node';
+import type { GroupHandler, GroupMember } from '../../src/dfsm/transport';
 import type { Prng } from './prng';
 
-type QueuedEvent = { kind: 'msg'; from: NodeProcess; data: Buffer } | { kind: 'leave'; proc: NodeProcess };
+/** One process's membership of one simulated CPG group (a node runs one per group: dcdb, kvstore). */
+export interface GroupEndpoint {
+  readonly member: GroupMember;
+  readonly handler: GroupHandler;
+  /** nodeid/pid, for traces. */
+  readonly key: string;
+  /** Wants to be / is in the group (false after a completed leave). */
+  inGroup: boolean;
+  /** A leave was asked for and its view change is pending. */
+  leaving: boolean;
+  /** After the last leave: may re-join (LEAVE) or must wait for a restart (ERROR modes). */
+  mayRejoin: boolean;
+  leftAt: number;
+  /** Key of the last NORMAL message this endpoint multicast. */
+  lastSentKey: string | undefined;
+}
 
-export class View {
+/** What a process needs from the simulated group. */
+export interface ProcessNetwork<P extends GroupEndpoint> {
+  mcast(proc: P, data: Buffer): number;
+  leave(proc: P, rejoin: boolean): void;
+}
+
+type QueuedEvent<P> = { kind: 'msg'; from: P; data: Buffer } | { kind: 'leave'; proc: P };
+
+export class View<P extends GroupEndpoint> {
   constructor(
     readonly id: number,
     /** Sorted by (nodeid, pid). */
-    readonly members: NodeProcess[],
-    readonly queue: QueuedEvent[],
+    readonly members: P[],
+    readonly queue: QueuedEvent<P>[],
   ) {}
 }
 
 const EBUSY = 16;
 
-function byMember(a: NodeProcess, b: NodeProcess): number {
+function byMember(a: GroupEndpoint, b: GroupEndpoint): number {
   return a.member.nodeid - b.member.nodeid || a.member.pid - b.member.pid;
 }
 
-export class SimGroup implements ProcessNetwork {
-  views: View[] = [];
-  private readonly viewOf = new Map<NodeProcess, View>();
+export class SimGroup<P extends GroupEndpoint> implements ProcessNetwork<P> {
+  views: View<P>[] = [];
+  private readonly viewOf = new Map<P, View<P>>();
   private nextViewId = 1;
   private current: { key: string | undefined; viewId: number } = { key: undefined, viewId: 0 };
   delivered = 0;
@@ -38,6 +61,8 @@ export class SimGroup implements ProcessNetwork {
     private readonly guard: (what: string, fn: () => void) => void,
     private readonly trace: (line: string) => void,
     private readonly now: () => number,
+    /** Prefix of this group's trace lines ('' for dcdb, so old traces keep their form). */
+    private readonly tracePrefix = '',
   ) {}
 
   currentKey(): string | undefined {
@@ -47,17 +72,17 @@ export class SimGroup implements ProcessNetwork {
     return this.current.viewId;
   }
 
-  viewOfProc(proc: NodeProcess): View | undefined {
+  viewOfProc(proc: P): View<P> | undefined {
     return this.viewOf.get(proc);
   }
 
-  busyViews(): View[] {
+  busyViews(): View<P>[] {
     return this.views.filter((v) => v.queue.length > 0);
   }
 
   // ---- ProcessNetwork ----
 
-  mcast(proc: NodeProcess, data: Buffer): number {
+  mcast(proc: P, data: Buffer): number {
     const view = this.viewOf.get(proc);
     if (view === undefined || proc.leaving) return -EBUSY;
     if (data.length >= 24 && data.readUInt16LE(0) === DfsmMessageType.NORMAL) {
@@ -70,7 +95,7 @@ export class SimGroup implements ProcessNetwork {
     return 0;
   }
 
-  leave(proc: NodeProcess, rejoin: boolean): void {
+  leave(proc: P, rejoin: boolean): void {
     const view = this.viewOf.get(proc);
     proc.mayRejoin = proc.mayRejoin && rejoin;
     if (view === undefined || proc.leaving) return;
@@ -81,22 +106,22 @@ export class SimGroup implements ProcessNetwork {
   // ---- delivery ----
 
   /** Deliver the next event of `view`. */
-  deliverOne(view: View): void {
+  deliverOne(view: View<P>): void {
     const ev = view.queue.shift();
     if (ev === undefined) return;
     this.delivered++;
     if (ev.kind === 'leave') {
-      this.trace(`leave-done v${view.id} ${ev.proc.key}`);
+      this.trace(`${this.tracePrefix}leave-done v${view.id} ${ev.proc.key}`);
       this.completeLeave(view, ev.proc);
       return;
     }
     const data = ev.data;
     const key = data.length >= 24 && data.readUInt16LE(0) === DfsmMessageType.NORMAL ? `${ev.from.key}#${Number(data.readBigUInt64LE(16))}` : undefined;
-    this.trace(`d v${view.id} ${ev.from.key} t${data.length >= 2 ? data.readUInt16LE(0) : -1}${key ? ` ${key}` : ''}`);
+    this.trace(`${this.tracePrefix}d v${view.id} ${ev.from.key} t${data.length >= 2 ? data.readUInt16LE(0) : -1}${key ? ` ${key}` : ''}`);
     this.current = { key, viewId: view.id };
     for (const m of [...view.members]) {
       if (this.viewOf.get(m) !== view) continue;
-      this.guard(`deliver to ${m.key}`, () => m.runner.deliver(ev.from.member, data));
+      this.guard(`deliver to ${m.key}`, () => m.handler.deliver(ev.from.member, data));
     }
     this.current = { key: undefined, viewId: 0 };
   }
@@ -110,7 +135,7 @@ export class SimGroup implements ProcessNetwork {
     // A completed leave may have replaced a view: deliver nothing more here.
   }
 
-  private completeLeave(view: View, proc: NodeProcess): void {
+  private completeLeave(view: View<P>, proc: P): void {
     const rest = view.members.filter((m) => m !== proc);
     this.viewOf.delete(proc);
     proc.inGroup = false;
@@ -122,13 +147,13 @@ export class SimGroup implements ProcessNetwork {
     this.current = { key: undefined, viewId: next.id };
     for (const m of rest) {
       if (this.viewOf.get(m) !== next) continue;
-      this.guard(`confchg to ${m.key}`, () => m.runner.confchg(rest.map((p) => ({ ...p.member })), [{ ...proc.member }], []));
+      this.guard(`confchg to ${m.key}`, () => m.handler.confchg(rest.map((p) => ({ ...p.member })), [{ ...proc.member }], []));
     }
     this.current = { key: undefined, viewId: 0 };
-    this.guard(`disconnected ${proc.key}`, () => proc.runner.disconnected('left the group'));
+    this.guard(`disconnected ${proc.key}`, () => proc.handler.disconnected('left the group'));
   }
 
-  private replaceViews(old: View[], fresh: View[]): void {
+  private replaceViews(old: View<P>[], fresh: View<P>[]): void {
     this.views = this.views.filter((v) => !old.includes(v)).concat(fresh).sort((a, b) => a.id - b.id);
   }
 
@@ -137,11 +162,11 @@ export class SimGroup implements ProcessNetwork {
    * in no group (crashed) drop out; new processes are joined. Members whose view changes get one
    * confchg each, after every new view is in place.
    */
-  regroup(groups: NodeProcess[][]): void {
+  regroup(groups: P[][]): void {
     const wanted = new Set(groups.flat());
-    const changes: { proc: NodeProcess; view: View; old: View | undefined }[] = [];
-    const retired: View[] = [];
-    const created: View[] = [];
+    const changes: { proc: P; view: View<P>; old: View<P> | undefined }[] = [];
+    const retired: View<P>[] = [];
+    const created: View<P>[] = [];
     const oldViewOf = new Map(this.viewOf);
     // Processes that vanished (crashed): forget them.
     for (const [proc] of oldViewOf) if (!wanted.has(proc)) this.viewOf.delete(proc);
@@ -149,12 +174,12 @@ export class SimGroup implements ProcessNetwork {
     for (const group of groups) {
       if (group.length === 0) continue;
       const members = [...group].sort(byMember);
-      const olds = [...new Set(members.map((m) => oldViewOf.get(m)).filter((v): v is View => v !== undefined))].sort((a, b) => a.id - b.id);
+      const olds = [...new Set(members.map((m) => oldViewOf.get(m)).filter((v): v is View<P> => v !== undefined))].sort((a, b) => a.id - b.id);
       if (olds.length === 1 && olds[0]!.members.length === members.length && members.every((m) => oldViewOf.get(m) === olds[0])) {
         continue; // unchanged
       }
       const inGroup = new Set(members);
-      const queue: QueuedEvent[] = [];
+      const queue: QueuedEvent<P>[] = [];
       for (const v of olds) {
         for (const e of v.queue) if (inGroup.has(e.kind === 'msg' ? e.from : e.proc)) queue.push(e);
       }
@@ -171,7 +196,7 @@ export class SimGroup implements ProcessNetwork {
     for (const c of changes) this.viewOf.set(c.proc, c.view);
 
     for (const view of created) {
-      this.trace(`view v${view.id} [${view.members.map((m) => m.key).join(' ')}] carried ${view.queue.length}`);
+      this.trace(`${this.tracePrefix}view v${view.id} [${view.members.map((m) => m.key).join(' ')}] carried ${view.queue.length}`);
       const ids = view.members.map((p) => ({ ...p.member }));
       this.current = { key: undefined, viewId: view.id };
       for (const c of changes) {
@@ -179,9 +204,9 @@ export class SimGroup implements ProcessNetwork {
         const before = c.old?.members ?? [];
         const left = before.filter((m) => !view.members.includes(m)).map((m) => ({ ...m.member }));
         const joined = view.members.filter((m) => !before.includes(m)).map((m) => ({ ...m.member }));
-        if (c.old === undefined) this.guard(`joined ${c.proc.key}`, () => c.proc.runner.joined({ ...c.proc.member }));
+        if (c.old === undefined) this.guard(`joined ${c.proc.key}`, () => c.proc.handler.joined({ ...c.proc.member }));
         if (this.viewOf.get(c.proc) !== view) continue;
-        this.guard(`confchg to ${c.proc.key}`, () => c.proc.runner.confchg(ids, left, joined));
+        this.guard(`confchg to ${c.proc.key}`, () => c.proc.handler.confchg(ids, left, joined));
       }
       this.current = { key: undefined, viewId: 0 };
     }

@@ -1,38 +1,36 @@
 /**
  * One simulated cluster node: its persistent rows (survive a crash), the tree model of its lineage,
  * and the current process (pid, MemDb reopened from the rows, the real Dfsm + DfsmRunner + DcdbApp
- * + DcdbClient) or none while it is down.
+ * + DcdbClient, and the kvstore's Dfsm in its own group: kv-process.ts) or none while it is down.
  */
 import { Dfsm } from '../../src/dfsm/dfsm';
 import { DfsmRunner } from '../../src/dfsm/runner';
-import type { GroupMember, GroupTransport } from '../../src/dfsm/transport';
+import type { GroupHandler, GroupMember, GroupTransport } from '../../src/dfsm/transport';
 import { DcdbApp, type DcdbEffect } from '../../src/dcdb/app';
 import { DcdbClient } from '../../src/dcdb/client';
 import { DCDB_GROUP_NAME } from '../../src/dcdb/messages';
 import { MemDb } from '../../src/memdb/memdb';
 import { MemoryTreeStore } from '../../src/memdb/memory-store';
 import type { DbRow } from '../../src/memdb/types';
+import type { GroupEndpoint, ProcessNetwork } from './group';
+import { KvProcess, type KvHooks, type KvProcessOptions } from './kv-process';
 import { TreeModel } from './model';
 import { RecordingApp, type RecordedNode, type RecorderHooks } from './recording-app';
 
-/** What a process needs from the simulated group. */
-export interface ProcessNetwork {
-  mcast(proc: NodeProcess, data: Buffer): number;
-  leave(proc: NodeProcess, rejoin: boolean): void;
-}
-
-export interface ProcessHooks extends RecorderHooks {
+export interface ProcessHooks extends RecorderHooks, KvHooks {
   onModeChange(proc: NodeProcess, to: number): void;
   onLog(proc: NodeProcess, level: string, message: string): void;
 }
 
-export class NodeProcess implements GroupTransport {
+export class NodeProcess implements GroupTransport, GroupEndpoint {
   readonly member: GroupMember;
   readonly memdb: MemDb;
   readonly store: MemoryTreeStore;
   readonly dfsm: Dfsm<DcdbEffect>;
   readonly runner: DfsmRunner<DcdbEffect>;
   readonly client: DcdbClient;
+  /** The same process's kvstore, in the kvstore group. */
+  readonly kv: KvProcess;
   /** Wants to be / is in the group (false after a completed leave). */
   inGroup = false;
   /** A leave was asked for and its view change is pending. */
@@ -46,8 +44,10 @@ export class NodeProcess implements GroupTransport {
   constructor(
     readonly node: SimNode,
     pid: number,
-    private readonly net: ProcessNetwork,
+    private readonly net: ProcessNetwork<NodeProcess>,
+    kvNet: ProcessNetwork<KvProcess>,
     hooks: ProcessHooks,
+    kvOptions: Omit<KvProcessOptions, 'now'>,
   ) {
     this.member = { nodeid: node.nodeid, pid };
     this.store = new MemoryTreeStore(node.rows);
@@ -61,6 +61,11 @@ export class NodeProcess implements GroupTransport {
       onLog: (level, message) => hooks.onLog(this, level, message),
     });
     this.client = new DcdbClient(this.runner, this.memdb, quorum);
+    this.kv = new KvProcess({ ...this.member }, kvNet, hooks, { ...kvOptions, now: () => node.now() });
+  }
+
+  get handler(): GroupHandler {
+    return this.runner;
   }
 
   get key(): string {
@@ -110,11 +115,11 @@ export class SimNode implements RecordedNode {
   }
 
   /** Start a new process (fresh pid) that reopens the tree from the rows. */
-  start(net: ProcessNetwork, hooks: ProcessHooks): NodeProcess {
+  start(net: ProcessNetwork<NodeProcess>, kvNet: ProcessNetwork<KvProcess>, hooks: ProcessHooks, kvOptions: Omit<KvProcessOptions, 'now'>): NodeProcess {
     this.pids++;
     this.results = new Map();
     this.faulted = false;
-    this.proc = new NodeProcess(this, this.nodeid * 1000 + this.pids, net, hooks);
+    this.proc = new NodeProcess(this, this.nodeid * 1000 + this.pids, net, kvNet, hooks, kvOptions);
     return this.proc;
   }
 

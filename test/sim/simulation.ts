@@ -7,9 +7,13 @@
  * the same trace.
  */
 import { DfsmMode } from '../../src/dfsm/modes';
+import { CLOG_DEFAULT_SIZE, CLOG_MIN_SIZE } from '../../src/kvstore/clusterlog';
+import type { ClusterConfig, KvstoreEffect } from '../../src/kvstore/kvstore';
 import { isLockDir, parseGuestConfigPath } from '../../src/memdb/paths';
 import { DT_REG, type FsOp } from '../../src/memdb/types';
 import { SimGroup } from './group';
+import { KvTracker } from './kv-checks';
+import type { KvProcess, KvProcessOptions } from './kv-process';
 import type { TreeModel } from './model';
 import { NodeProcess, SimNode, type ProcessHooks } from './node';
 import { Prng } from './prng';
@@ -50,6 +54,21 @@ export interface SimStats {
   forkedLocks: number;
   /** Verify rounds that compared equal (per node). */
   verified: number;
+  /** Local kvstore SET_STATUS calls / refused ones / cluster-log lines made. */
+  kvSets: number;
+  kvRefused: number;
+  kvLogs: number;
+  /** kvstore DFSM entering LEAVE. */
+  kvLeaves: number;
+  /** Quorum notifications delivered late / view changes delivered after the quorum change. */
+  quorumLags: number;
+  viewLags: number;
+  /** Keys another node keeps for a node that deleted them or restarted (by design, see README). */
+  staleKv: number;
+  /** Cluster-log entries on each node after the final settle. */
+  clogEntries: number;
+  /** Seeds whose whole cluster log fitted the merge budget (so completeness was checked). */
+  clogCompleteChecked: number;
 }
 
 export interface SimResult {
@@ -65,6 +84,10 @@ export interface SimResult {
 const START_TIME = 1_700_000_000;
 const LEAVE_REJOIN_DELAY = 5;
 const MAX_SETTLE_DELIVERIES = 200_000;
+/** Most steps a quorum notification or a view change may lag behind the network change. */
+const MAX_LAG_STEPS = 30;
+/** Seeds the auxiliary PRNG (kvstore steps, lags) apart from the main one. */
+const AUX_SEED_SALT = 0x6b765f31;
 
 interface PendingOp {
   id: number;
@@ -88,15 +111,34 @@ export async function runSeed(options: SimOptions): Promise<SimResult> {
 
 class Simulation implements ProcessHooks {
   private readonly prng: Prng;
+  /**
+   * Everything added after the dcdb scheduler (kvstore steps, quorum and view lags) draws from
+   * this one, so a seed without lags makes the same dcdb choices as before they existed.
+   */
+  private readonly aux: Prng;
   private readonly nodes: SimNode[];
-  private readonly group: SimGroup;
+  private readonly group: SimGroup<NodeProcess>;
+  private readonly kvGroup: SimGroup<KvProcess>;
+  private readonly kvTracker: KvTracker;
+  private readonly kvOptions: Omit<KvProcessOptions, 'now' | 'nodename' | 'startupIp'>;
+  /** Probability that a quorum change is notified late (0 for a third of the seeds). */
+  private readonly quorumLag: number;
+  /** Probability that a partition/heal reaches the CPG views only some steps after quorum. */
+  private readonly viewLag: number;
+  /** Late quorum notifications: node -> step at which it learns its current quorum. */
+  private readonly pendingQuorum = new Map<SimNode, number>();
+  /** Step at which the views catch up with the network, if they lag. */
+  private pendingRegroup: number | undefined;
   private time = START_TIME;
   private step = 0;
   private readonly violations: Violation[] = [];
   private readonly trace: string[] = [];
   private hash = 0x811c9dc5;
   private nextOpId = 1;
-  private readonly stats: SimStats = { ops: 0, acked: 0, refused: 0, delivered: 0, partitions: 0, crashes: 0, leaves: 0, syncs: 0, lockAcks: 0, unlocks: 0, faults: 0, forkedAcks: 0, forkedLocks: 0, verified: 0 };
+  private readonly stats: SimStats = {
+    ops: 0, acked: 0, refused: 0, delivered: 0, partitions: 0, crashes: 0, leaves: 0, syncs: 0, lockAcks: 0, unlocks: 0, faults: 0, forkedAcks: 0, forkedLocks: 0, verified: 0,
+    kvSets: 0, kvRefused: 0, kvLogs: 0, kvLeaves: 0, quorumLags: 0, viewLags: 0, staleKv: 0, clogEntries: 0, clogCompleteChecked: 0,
+  };
   /** Acknowledged ops (result >= 0): key -> description. */
   private readonly acked = new Map<string, string>();
   /** Last acknowledged acquisition of each lock path. */
@@ -129,11 +171,24 @@ class Simulation implements ProcessHooks {
     const n = options.nodes ?? this.prng.range(3, 5);
     this.nodes = [];
     for (let i = 1; i <= n; i++) this.nodes.push(new SimNode(i, `node${i}`, () => this.time, this.prng.range(-3, 3)));
-    this.group = new SimGroup(
+    this.group = new SimGroup<NodeProcess>(
       (what, fn) => this.guard(what, fn),
       (line) => this.log(line),
       () => this.time,
     );
+    this.kvGroup = new SimGroup<KvProcess>(
+      (what, fn) => this.guard(what, fn),
+      (line) => this.log(line),
+      () => this.time,
+      'kv ',
+    );
+    this.kvTracker = new KvTracker((kind, detail) => this.violation(kind, detail));
+    this.aux = new Prng((options.seed ^ AUX_SEED_SALT) >>> 0);
+    const cluster: ClusterConfig = { name: 'sim', configVersion: 1, nodes: this.nodes.map((m) => ({ name: m.name, nodeid: m.nodeid })) };
+    // A third of the seeds use the smallest ring and long messages, so the size bound is reached.
+    this.kvOptions = { cluster, clusterLogSize: this.aux.chance(1 / 3) ? CLOG_MIN_SIZE : CLOG_DEFAULT_SIZE };
+    this.quorumLag = this.aux.chance(1 / 3) ? 0 : 0.5;
+    this.viewLag = this.quorumLag > 0 ? 0.3 : 0;
   }
 
   // ---- hooks ----
@@ -157,6 +212,24 @@ class Simulation implements ProcessHooks {
     if ((to === DfsmMode.ERROR || to === DfsmMode.VERSION_ERROR) && !proc.node.faulted) {
       this.violation('error-mode', `${proc.key} entered mode ${to} without an injected fault`);
     }
+  }
+
+  onKvModeChange(proc: KvProcess, to: number): void {
+    this.log(`kv mode ${proc.key} -> ${to}`);
+    if (to === DfsmMode.LEAVE) this.stats.kvLeaves++;
+    if (to === DfsmMode.ERROR || to === DfsmMode.VERSION_ERROR) this.violation('error-mode', `kvstore ${proc.key} entered mode ${to}`);
+  }
+
+  onKvLog(proc: KvProcess, level: string, message: string): void {
+    // The kvstore application's complaints about malformed or unexpected messages: never in a
+    // correct run (the DFSM's own critical lines, e.g. a carried old SYNC_START, are normal).
+    if (level === 'critical' && /wrong format|cant parse|unknown message type|unexpected update/.test(message)) {
+      this.violation('kv-log', `kvstore ${proc.key}: ${message}`);
+    }
+  }
+
+  onKvEffect(proc: KvProcess, effect: KvstoreEffect): void {
+    this.kvTracker.onRrdEffect(proc.key, effect);
   }
 
   onLog(proc: NodeProcess, level: string, message: string): void {
@@ -193,53 +266,115 @@ class Simulation implements ProcessHooks {
 
   // ---- topology ----
 
-  /** Quorum from the network: a partition with a majority of the configured nodes (up) is quorate. */
-  private updateQuorum(): void {
+  /** What corosync's quorum says: a partition with a majority of the configured nodes (up) is quorate. */
+  private networkQuorum(n: SimNode): boolean {
     const need = Math.floor(this.nodes.length / 2) + 1;
+    return n.up && this.nodes.filter((m) => m.up && m.partition === n.partition).length >= need;
+  }
+
+  /**
+   * Bring each node's quorum flag (what libquorum last told its process) towards the network's.
+   * With `lag`, a change may be notified only some steps later (libquorum and CPG deliver
+   * independently); a node that is down has no process to tell and is never quorate.
+   */
+  private updateQuorum(lag: boolean): void {
     for (const n of this.nodes) {
-      const q = n.up && this.nodes.filter((m) => m.up && m.partition === n.partition).length >= need;
-      if (q !== n.quorate) {
-        n.quorate = q;
-        this.log(`quorum node${n.nodeid} ${q}`);
-        if (n.proc !== null) {
-          const proc = n.proc;
-          this.guard(`quorumChanged ${proc.key}`, () => proc.client.quorumChanged(q));
-        }
+      const q = this.networkQuorum(n);
+      if (q === n.quorate) {
+        this.pendingQuorum.delete(n);
+        continue;
       }
+      if (lag && n.up && this.quorumLag > 0 && (this.pendingQuorum.has(n) || this.aux.chance(this.quorumLag))) {
+        if (!this.pendingQuorum.has(n)) {
+          const due = this.step + this.aux.range(1, MAX_LAG_STEPS);
+          this.pendingQuorum.set(n, due);
+          this.stats.quorumLags++;
+          this.log(`quorum node${n.nodeid} ${q} late (step ${due})`);
+        }
+        continue;
+      }
+      this.notifyQuorum(n, q);
     }
   }
 
+  private notifyQuorum(n: SimNode, q: boolean): void {
+    this.pendingQuorum.delete(n);
+    n.quorate = q;
+    this.log(`quorum node${n.nodeid} ${q}`);
+    if (n.proc !== null) {
+      const proc = n.proc;
+      this.guard(`quorumChanged ${proc.key}`, () => proc.client.quorumChanged(q));
+    }
+  }
+
+  /** Late quorum notifications and late view changes whose step has come. */
+  private deliverLagged(): void {
+    for (const [n, due] of [...this.pendingQuorum]) {
+      if (this.step < due) continue;
+      this.pendingQuorum.delete(n);
+      const q = this.networkQuorum(n);
+      if (q !== n.quorate) this.notifyQuorum(n, q);
+    }
+    if (this.pendingRegroup !== undefined && this.step >= this.pendingRegroup) {
+      this.log('views catch up');
+      this.regroup();
+    }
+  }
+
+  /** Both groups' views follow the partitions and who wants to be in each group. */
   private regroup(): void {
+    this.pendingRegroup = undefined;
     const byPartition = new Map<number, NodeProcess[]>();
+    const kvByPartition = new Map<number, KvProcess[]>();
     for (const n of this.nodes) {
       const p = n.proc;
-      if (p === null || !p.inGroup) continue;
-      const list = byPartition.get(n.partition) ?? [];
-      list.push(p);
-      byPartition.set(n.partition, list);
+      if (p === null) continue;
+      if (p.inGroup) byPartition.set(n.partition, [...(byPartition.get(n.partition) ?? []), p]);
+      if (p.kv.inGroup) kvByPartition.set(n.partition, [...(kvByPartition.get(n.partition) ?? []), p.kv]);
     }
-    const groups = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([, procs]) => procs);
-    this.group.regroup(groups);
+    const inOrder = <T>(m: Map<number, T[]>): T[][] => [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, procs]) => procs);
+    this.group.regroup(inOrder(byPartition));
+    this.kvGroup.regroup(inOrder(kvByPartition));
   }
 
-  /** A view change: random prefix delivered in the old views, then the world changes, then confchgs. */
-  private topologyChange(change: () => void): void {
+  /**
+   * A view change: random prefix delivered in the old views, then the world changes, then quorum
+   * (maybe late) and confchgs. With `viewsMayLag` (partition, heal) the views may follow only some
+   * steps later, so a node can learn its new quorum before its new view.
+   */
+  private topologyChange(change: () => void, viewsMayLag = false): void {
     this.group.flushRandomPrefix(this.prng);
+    this.kvGroup.flushRandomPrefix(this.aux);
     change();
-    this.updateQuorum();
+    const settling = this.step > this.options.steps;
+    this.updateQuorum(!settling);
+    if (viewsMayLag && !settling && this.viewLag > 0 && this.aux.chance(this.viewLag)) {
+      this.pendingRegroup = this.step + this.aux.range(1, MAX_LAG_STEPS);
+      this.stats.viewLags++;
+      this.log(`views late (step ${this.pendingRegroup})`);
+      return;
+    }
     this.regroup();
+  }
+
+  /** The process dies (RAM lost, rows kept). */
+  private crashNode(n: SimNode): void {
+    if (n.proc !== null) this.kvTracker.onProcessEnd(n.name, n.proc.kv);
+    n.crash();
   }
 
   private startProcess(n: SimNode): void {
     let proc: NodeProcess | undefined;
     this.guard(`start node${n.nodeid}`, () => {
-      proc = n.start(this.group, this);
+      proc = n.start(this.group, this.kvGroup, this, { ...this.kvOptions, nodename: n.name, startupIp: `10.0.0.${n.nodeid}` });
     });
     if (proc === undefined) {
-      n.crash();
+      this.crashNode(n);
       return;
     }
     proc.inGroup = true;
+    proc.kv.inGroup = true;
+    this.kvTracker.onLogged(proc.kv.key, proc.kv.startEntry);
     this.log(`start ${proc.key}`);
   }
 
@@ -256,13 +391,16 @@ class Simulation implements ProcessHooks {
       for (this.step = 1; this.step <= this.options.steps && this.violations.length === 0; this.step++) {
         this.stepOnce();
         await this.settleMicrotasks();
+        this.deliverLagged();
+        this.kvStep();
+        await this.settleMicrotasks();
         this.checkQuiescent();
       }
       if (this.violations.length === 0) await this.settle();
     } finally {
       process.off('unhandledRejection', onRejection);
     }
-    this.stats.delivered = this.group.delivered;
+    this.stats.delivered = this.group.delivered + this.kvGroup.delivered;
     return {
       seed: this.options.seed,
       nodes: this.nodes.length,
@@ -315,21 +453,21 @@ class Simulation implements ProcessHooks {
         this.topologyChange(() => {
           for (const n of this.nodes) n.partition = this.prng.int(parts);
           this.log(`partition ${this.nodes.map((n) => n.partition).join('')}`);
-        });
+        }, true);
         break;
       }
       case 5:
         this.topologyChange(() => {
           for (const n of this.nodes) n.partition = 0;
           this.log('heal');
-        });
+        }, true);
         break;
       case 6: {
         const victim = this.prng.pick(up);
         this.stats.crashes++;
         this.topologyChange(() => {
           this.log(`crash ${victim.proc!.key}`);
-          victim.crash();
+          this.crashNode(victim);
         });
         break;
       }
@@ -367,12 +505,89 @@ class Simulation implements ProcessHooks {
         const n = this.prng.pick(up.filter((m) => m.faulted || !m.proc!.mayRejoin));
         this.topologyChange(() => {
           this.log(`restart ${n.proc!.key}`);
-          n.crash();
+          this.crashNode(n);
           this.startProcess(n);
         });
         break;
       }
     }
+  }
+
+  // ---- kvstore ----
+
+  /** After each dcdb step, maybe one kvstore step (own PRNG): a local set or log, a delivery, a re-join. */
+  private kvStep(): void {
+    const rnd = this.aux;
+    const up = this.upNodes();
+    const busy = this.kvGroup.busyViews();
+    const rejoinable = up.filter((n) => !n.proc!.kv.inGroup && n.proc!.kv.mayRejoin && this.time >= n.proc!.kv.leftAt + LEAVE_REJOIN_DELAY);
+    switch (rnd.weighted([50, up.length > 0 ? 12 : 0, busy.length > 0 ? 35 : 0, rejoinable.length > 0 ? 5 : 0])) {
+      case 1:
+        this.kvOperation(rnd.pick(up));
+        break;
+      case 2:
+        this.kvGroup.deliverOne(rnd.pick(busy));
+        break;
+      case 3: {
+        const kv = rnd.pick(rejoinable).proc!.kv;
+        this.kvGroup.flushRandomPrefix(rnd);
+        kv.inGroup = true;
+        this.log(`kv rejoin ${kv.key}`);
+        this.regroup();
+        break;
+      }
+    }
+  }
+
+  /** IPC SET_STATUS of a kv key, an RRD sample or the node IP, or LOG_CLUSTER_MSG, on node n. */
+  private kvOperation(n: SimNode): void {
+    const rnd = this.aux;
+    const kv = n.proc!.kv;
+    const now = n.now();
+    const nul = (text: string) => Buffer.from(`${text}\0`, 'utf8');
+    let key: string;
+    let value: Buffer;
+    switch (rnd.weighted([5, 3, 1, 4])) {
+      case 0: // a plain key: set, delete (empty value) or too big (EFBIG)
+        key = rnd.pick(['k1', 'k2', 'k3']);
+        value = rnd.chance(0.2) ? Buffer.alloc(0) : rnd.chance(0.03) ? Buffer.alloc(32769, 0x78) : Buffer.from(`${n.name}-${rnd.int(1000)}`);
+        break;
+      case 1: {
+        // an RRD sample under a valid key; sometimes not NUL-terminated (EINVAL)
+        const ts = this.time;
+        key = rnd.pick([`rrd/pve2-node/${n.name}`, `rrd/pve-node-9.0/${n.name}`, `rrd/pve2.3-vm/${rnd.range(100, 103)}`, `rrd/pve-storage-9.0/${n.name}/local`]);
+        const sample = `${rnd.int(100000)}:0:${ts}:${rnd.int(100)}:${rnd.int(8)}:${rnd.int(1000)}`;
+        value = rnd.chance(0.1) ? Buffer.from(sample) : nul(sample);
+        break;
+      }
+      case 2:
+        key = 'nodeip';
+        value = rnd.chance(0.1) ? Buffer.from('10.1.1.1') : nul(`10.${rnd.int(4)}.0.${n.nodeid}`);
+        break;
+      default: {
+        // a cluster-log line; priority 8 is dropped; long ones on small-ring seeds reach the bound
+        const long = this.kvOptions.clusterLogSize === CLOG_MIN_SIZE && rnd.chance(0.5);
+        const msg = `m${this.step}-${rnd.int(1000)} ` + (long ? 'x'.repeat(rnd.range(500, 4000)) : '');
+        const fields = { ident: 'sim', tag: 'test', pid: kv.member.pid, priority: rnd.int(9), msg };
+        this.guard(`log ${kv.key}`, () => {
+          const res = kv.kvstore.log(fields, now);
+          this.kvTracker.onLogged(kv.key, res.entry);
+          if (res.entry !== undefined) this.stats.kvLogs++;
+          this.log(`kv log ${kv.key} ${res.entry === undefined ? '-' : `${res.entry.time}/${res.entry.uid}`}`);
+          kv.sendKv(res.send);
+        });
+        return;
+      }
+    }
+    this.stats.kvSets++;
+    this.guard(`set ${kv.key} ${key}`, () => {
+      const res = kv.kvstore.setStatus(key, value, now);
+      this.log(`kv set ${kv.key} ${key} ${value.length} = ${res.result}`);
+      if (res.result < 0) this.stats.kvRefused++;
+      this.kvTracker.onSet(n.name, key, value, res.result);
+      for (const effect of res.effects) this.onKvEffect(kv, effect);
+      kv.sendKv(res.send);
+    });
   }
 
   // ---- operations ----
@@ -509,6 +724,13 @@ class Simulation implements ProcessHooks {
       }
     }
     for (const n of this.upNodes()) this.checkNode(n);
+    if (this.kvGroup.busyViews().length > 0) return;
+    for (const view of this.kvGroup.views) {
+      for (const m of view.members) {
+        const live = this.nodes[m.member.nodeid - 1]!.proc?.kv === m;
+        if (live && !m.dfsm.isSynced) this.violation('liveness', `kvstore ${m.key} is in mode ${m.dfsm.mode} with nothing in flight (view v${view.id})`);
+      }
+    }
   }
 
   private checkNode(n: SimNode): void {
@@ -534,6 +756,13 @@ class Simulation implements ProcessHooks {
     }
   }
 
+  /** Deliveries pending in either group: dcdb's first, then the kvstore's. */
+  private allBusy(): (() => void)[] {
+    const dcdb = this.group.busyViews().map((v) => () => this.group.deliverOne(v));
+    const kv = this.kvGroup.busyViews().map((v) => () => this.kvGroup.deliverOne(v));
+    return [...dcdb, ...kv];
+  }
+
   /** Heal everything, restart what is down or broken, let every process re-join and drain. */
   private async settle(): Promise<void> {
     this.log('settle');
@@ -541,22 +770,25 @@ class Simulation implements ProcessHooks {
       this.topologyChange(() => {
         for (const n of this.nodes) {
           n.partition = 0;
-          if (!n.up || n.faulted || !n.proc!.mayRejoin) {
-            n.crash();
+          if (!n.up || n.faulted || !n.proc!.mayRejoin || !n.proc!.kv.mayRejoin) {
+            this.crashNode(n);
             this.startProcess(n);
           }
         }
       });
       this.time += LEAVE_REJOIN_DELAY + 1;
-      const out = this.upNodes().filter((n) => !n.proc!.inGroup);
+      const out = this.upNodes().filter((n) => !n.proc!.inGroup || !n.proc!.kv.inGroup);
       if (out.length > 0) {
         this.topologyChange(() => {
-          for (const n of out) n.proc!.inGroup = true;
+          for (const n of out) {
+            n.proc!.inGroup = true;
+            n.proc!.kv.inGroup = true;
+          }
         });
       }
       let budget = MAX_SETTLE_DELIVERIES;
-      for (let busy = this.group.busyViews(); busy.length > 0 && budget > 0; busy = this.group.busyViews(), budget--) {
-        this.group.deliverOne(busy[0]!);
+      for (let busy = this.allBusy(); busy.length > 0 && budget > 0; busy = this.allBusy(), budget--) {
+        busy[0]!();
         if (budget % 64 === 0) await this.settleMicrotasks();
       }
       await this.settleMicrotasks();
@@ -564,15 +796,21 @@ class Simulation implements ProcessHooks {
         this.violation('liveness', 'no quiescence after many deliveries while settling');
         return;
       }
-      const allIn = this.nodes.every((n) => n.up && n.proc!.inGroup && !n.faulted && n.proc!.mayRejoin);
-      if (allIn && this.group.views.length === 1) break;
+      const allIn = this.nodes.every((n) => n.up && n.proc!.inGroup && n.proc!.kv.inGroup && !n.faulted && n.proc!.mayRejoin && n.proc!.kv.mayRejoin);
+      if (allIn && this.group.views.length === 1 && this.kvGroup.views.length === 1) break;
     }
     this.checkQuiescent();
-    const views = this.group.views;
-    if (views.length !== 1 || views[0]!.members.length !== this.nodes.length) {
-      this.violation('liveness', `after settling: ${views.length} views, members ${views.map((v) => v.members.map((m) => m.key).join(',')).join(' | ')}`);
-      return;
+    for (const views of [this.group.views, this.kvGroup.views]) {
+      if (views.length !== 1 || views[0]!.members.length !== this.nodes.length) {
+        this.violation('liveness', `after settling: ${views.length} views, members ${views.map((v) => v.members.map((m) => m.key).join(',')).join(' | ')}`);
+        return;
+      }
     }
+    this.kvTracker.finalCheck(
+      this.nodes.map((n) => ({ name: n.name, nodeid: n.nodeid, kv: n.proc!.kv })),
+      this.time,
+      this.stats,
+    );
     // Durability of acknowledged ops: in the final lineage of the cluster.
     const final = this.nodes[0]!.model;
     for (const [key, desc] of this.acked) {

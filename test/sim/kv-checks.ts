@@ -1,0 +1,191 @@
+/**
+ * What the simulation remembers about the kvstore traffic it generated, and the kvstore invariants
+ * checked after the final settle (README: kvstore invariants). Pure bookkeeping: it only reads the
+ * Kvstore instances through their public views.
+ */
+import { alignedSize, CLOG_MAX_ENTRY_SIZE, type ClogEntry } from '../../src/kvstore/clog-entry';
+import { CLOG_HEADER_SIZE, compareEntries } from '../../src/kvstore/clusterlog';
+import type { KvstoreEffect } from '../../src/kvstore/kvstore';
+import { rrdTargetFor } from '../../src/kvstore/rrd-key';
+import type { KvProcess } from './kv-process';
+
+/** Identity of a cluster-log entry across nodes (spec §11.1): (time, node digest, uid). */
+export function clogKey(e: ClogEntry): string {
+  return `${e.time}:${e.nodeDigest}:${e.uid}`;
+}
+
+/** The bytes the kvstore merge keeps at most, for a ring of `size` bytes (size - 8 - 4096). */
+export function clogMergeBudget(size: number): number {
+  return size - CLOG_HEADER_SIZE - CLOG_MAX_ENTRY_SIZE;
+}
+
+export interface KvFinalProcess {
+  name: string;
+  nodeid: number;
+  kv: KvProcess;
+}
+
+export interface KvCounts {
+  /** Keys another node still shows for a node that deleted them or restarted (by design). */
+  staleKv: number;
+  /** Final cluster-log entries (per node). */
+  clogEntries: number;
+  /** Seeds where everything logged fitted the merge budget, so completeness was checked. */
+  clogCompleteChecked: number;
+}
+
+export class KvTracker {
+  /** node name -> key -> every value (hex) any process of that node set. */
+  private readonly everSet = new Map<string, Map<string, Set<string>>>();
+  /** node name -> keys it deleted, or that one of its processes held when it died. */
+  private readonly forgotten = new Map<string, Set<string>>();
+  /** Cluster-log entry key -> the process that logged it. */
+  private readonly logged = new Map<string, string>();
+  /** Aligned bytes of every entry ever logged, by anyone. */
+  private loggedBytes = 0;
+  /** rrd key (without `rrd/`) -> every accepted sample text. */
+  private readonly rrdSent = new Map<string, Set<string>>();
+
+  constructor(private readonly violation: (kind: string, detail: string) => void) {}
+
+  /** A local SET_STATUS and its result. */
+  onSet(node: string, key: string, value: Buffer, result: number): void {
+    if (result < 0) return;
+    if (key.startsWith('rrd/')) {
+      const k = key.slice(4);
+      const set = this.rrdSent.get(k) ?? new Set<string>();
+      set.add(value.subarray(0, value.indexOf(0)).toString('utf8'));
+      this.rrdSent.set(k, set);
+      return;
+    }
+    if (key === 'nodeip') return;
+    if (value.length === 0) {
+      this.forget(node, key);
+      return;
+    }
+    const table = this.everSet.get(node) ?? new Map<string, Set<string>>();
+    const values = table.get(key) ?? new Set<string>();
+    values.add(value.toString('hex'));
+    table.set(key, values);
+    this.everSet.set(node, table);
+  }
+
+  onLogged(procKey: string, entry: ClogEntry | undefined): void {
+    if (entry === undefined) return;
+    this.logged.set(clogKey(entry), procKey);
+    this.loggedBytes += alignedSize(entry.bytes.length);
+  }
+
+  /** A process dies: the keys it held may live on in the other nodes' tables. */
+  onProcessEnd(node: string, kv: KvProcess): void {
+    for (const [key] of kv.kvstore.kvstoreVersions()[0]!.keys) this.forget(node, key);
+  }
+
+  private forget(node: string, key: string): void {
+    const set = this.forgotten.get(node) ?? new Set<string>();
+    set.add(key);
+    this.forgotten.set(node, set);
+  }
+
+  /** An rrd-update effect (local or remote): only for keys somebody set with an accepted value. */
+  onRrdEffect(procKey: string, effect: KvstoreEffect): void {
+    const target = rrdTargetFor(effect.key, '');
+    if ('error' in target) this.violation('rrd', `${procKey}: rrd-update effect for invalid key ${effect.key}`);
+    else if (!this.rrdSent.has(effect.key)) this.violation('rrd', `${procKey}: rrd-update effect for ${effect.key}, which nobody set`);
+    else if (target.file !== effect.target.file) this.violation('rrd', `${procKey}: ${effect.key} goes to ${effect.target.file}, expected ${target.file}`);
+  }
+
+  /** The invariants after the final settle: one view with every node, nothing in flight. */
+  finalCheck(procs: KvFinalProcess[], now: number, counts: KvCounts): void {
+    this.checkClusterLog(procs, counts);
+    for (const a of procs) {
+      for (const b of procs) {
+        if (!b.kv.kvstore.isOnline(a.nodeid)) this.violation('kv-online', `${b.name} sees ${a.name} offline after the final settle`);
+        const ownIp = a.kv.kvstore.nodeIp(a.name);
+        if (ownIp === undefined) this.violation('kv-nodeip', `${a.name} has no own nodeip after the final settle`);
+        else if (b.kv.kvstore.nodeIp(a.name) !== ownIp) {
+          this.violation('kv-nodeip', `${b.name} has nodeip ${String(b.kv.kvstore.nodeIp(a.name))} for ${a.name}, which says ${ownIp}`);
+        }
+        if (a !== b) this.checkKvView(a, b, counts);
+      }
+      this.checkRrdCache(a, now);
+    }
+  }
+
+  /** Every node's log is the same list of entries (bytes and order); known; complete when it fits. */
+  private checkClusterLog(procs: KvFinalProcess[], counts: KvCounts): void {
+    const first = procs[0];
+    if (first === undefined) return;
+    // Ring order is insertion order, which differs for entries that arrived after the last merge
+    // (see README): compare the entries in (time, node digest, uid) order.
+    const sorted = (p: KvFinalProcess) => p.kv.kvstore.clusterLog.entriesNewestFirst().sort(compareEntries);
+    const reference = sorted(first);
+    counts.clogEntries += reference.length;
+    const refBytes = Buffer.concat(reference.map((e) => e.bytes));
+    for (const p of procs.slice(1)) {
+      const entries = sorted(p);
+      if (!Buffer.concat(entries.map((e) => e.bytes)).equals(refBytes)) {
+        const a = new Set(reference.map(clogKey));
+        const b = new Set(entries.map(clogKey));
+        const onlyA = [...a].filter((k) => !b.has(k));
+        const onlyB = [...b].filter((k) => !a.has(k));
+        const order = (list: ClogEntry[]) => list.map(clogKey).join(' ');
+        this.violation(
+          'clog-agree',
+          `${p.name} and ${first.name} hold different cluster logs (${entries.length} vs ${reference.length} entries; only ${p.name}: ${onlyB.slice(0, 3).join(' ')}; only ${first.name}: ${onlyA.slice(0, 3).join(' ')}; order ${order(entries)} | ${order(reference)})`,
+        );
+      }
+    }
+    for (const e of reference) {
+      if (!this.logged.has(clogKey(e))) this.violation('clog-known', `${first.name} holds entry ${clogKey(e)} that nobody logged`);
+    }
+    // Nothing was cut by the ring bound or the merge budget: everything a live process logged is there.
+    const size = first.kv.kvstore.clusterLog.size;
+    if (this.loggedBytes >= clogMergeBudget(size) - CLOG_MAX_ENTRY_SIZE) return;
+    counts.clogCompleteChecked++;
+    const live = new Set(procs.map((p) => p.kv.key));
+    const held = new Set(reference.map(clogKey));
+    for (const [key, proc] of this.logged) {
+      if (live.has(proc) && !held.has(key)) this.violation('clog-complete', `entry ${key} logged by live process ${proc} is missing from the final log`);
+    }
+  }
+
+  /** b's table for a: a's own values for every key a has; extra keys only where a forgot them. */
+  private checkKvView(a: KvFinalProcess, b: KvFinalProcess, counts: KvCounts): void {
+    const own = a.kv.kvstore.kvstoreVersions()[0]!.keys.map(([k]) => k);
+    for (const key of own) {
+      const mine = a.kv.kvstore.getStatus(key);
+      const seen = b.kv.kvstore.getStatus(key, a.name);
+      if (typeof mine === 'number' || typeof seen === 'number' || !mine.equals(seen)) {
+        this.violation('kv-view', `${b.name} sees ${a.name}:${key} = ${fmt(seen)}, ${a.name} has ${fmt(mine)}`);
+      }
+    }
+    const block = b.kv.kvstore.kvstoreVersions().find((v, i) => i > 0 && v.node === a.name);
+    for (const [key] of block?.keys ?? []) {
+      if (own.includes(key)) continue;
+      const seen = b.kv.kvstore.getStatus(key, a.name);
+      const ever = this.everSet.get(a.name)?.get(key);
+      if (!this.forgotten.get(a.name)?.has(key) || typeof seen === 'number' || !ever?.has(seen.toString('hex'))) {
+        this.violation('kv-view', `${b.name} sees ${a.name}:${key} = ${fmt(seen)}, which ${a.name} neither has nor ever deleted`);
+      } else {
+        counts.staleKv++;
+      }
+    }
+  }
+
+  /** The RRD cache holds only valid keys that somebody set, each with a sample that was sent. */
+  private checkRrdCache(p: KvFinalProcess, now: number): void {
+    for (const line of p.kv.kvstore.rrdDump(now).split('\n')) {
+      if (line === '') continue;
+      const colon = line.indexOf(':');
+      const key = line.slice(0, colon);
+      const data = line.slice(colon + 1);
+      if (colon < 0 || 'error' in rrdTargetFor(key, data)) this.violation('rrd', `${p.name}: RRD cache holds invalid key ${key}`);
+      else if (!this.rrdSent.get(key)?.has(data)) this.violation('rrd', `${p.name}: RRD cache holds ${key} = ${data}, which nobody sent`);
+    }
+  }
+}
+
+function fmt(v: Buffer | number): string {
+  return typeof v === 'number' ? `errno ${v}` : JSON.stringify(v.toString('utf8'));
+}
