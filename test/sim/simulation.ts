@@ -65,6 +65,10 @@ export interface SimStats {
   viewLags: number;
   /** Keys another node keeps for a node that deleted them or restarted (by design, see README). */
   staleKv: number;
+  /** Ops submitted while the node's quorum flag was stale (quorate by notification, not by the network). */
+  staleQuorumOps: number;
+  /** dcdb members that left because a write arrived while they were not (yet) told quorate. */
+  notQuorateLeaves: number;
   /** Cluster-log entries on each node after the final settle. */
   clogEntries: number;
   /** Seeds whose whole cluster log fitted the merge budget (so completeness was checked). */
@@ -137,7 +141,7 @@ class Simulation implements ProcessHooks {
   private nextOpId = 1;
   private readonly stats: SimStats = {
     ops: 0, acked: 0, refused: 0, delivered: 0, partitions: 0, crashes: 0, leaves: 0, syncs: 0, lockAcks: 0, unlocks: 0, faults: 0, forkedAcks: 0, forkedLocks: 0, verified: 0,
-    kvSets: 0, kvRefused: 0, kvLogs: 0, kvLeaves: 0, quorumLags: 0, viewLags: 0, staleKv: 0, clogEntries: 0, clogCompleteChecked: 0,
+    kvSets: 0, kvRefused: 0, kvLogs: 0, kvLeaves: 0, staleQuorumOps: 0, notQuorateLeaves: 0, quorumLags: 0, viewLags: 0, staleKv: 0, clogEntries: 0, clogCompleteChecked: 0,
   };
   /** Acknowledged ops (result >= 0): key -> description. */
   private readonly acked = new Map<string, string>();
@@ -235,6 +239,7 @@ class Simulation implements ProcessHooks {
   onLog(proc: NodeProcess, level: string, message: string): void {
     if (message.includes('wrong checksum')) this.violation('verify', `${proc.key}: ${message}`);
     if (message.includes('removed expired lock')) this.stats.unlocks++;
+    if (message.includes('received write while not quorate')) this.stats.notQuorateLeaves++;
     if (message.includes('data verification successful')) this.stats.verified++;
     if (this.options.keepTrace && (level === 'critical' || level === 'warning')) this.log(`log ${proc.key} ${level}: ${message}`);
   }
@@ -547,7 +552,8 @@ class Simulation implements ProcessHooks {
     const nul = (text: string) => Buffer.from(`${text}\0`, 'utf8');
     let key: string;
     let value: Buffer;
-    switch (rnd.weighted([5, 3, 1, 4])) {
+    const smallRing = this.kvOptions.clusterLogSize === CLOG_MIN_SIZE;
+    switch (rnd.weighted([5, 3, 1, smallRing ? 12 : 4])) {
       case 0: // a plain key: set, delete (empty value) or too big (EFBIG)
         key = rnd.pick(['k1', 'k2', 'k3']);
         value = rnd.chance(0.2) ? Buffer.alloc(0) : rnd.chance(0.03) ? Buffer.alloc(32769, 0x78) : Buffer.from(`${n.name}-${rnd.int(1000)}`);
@@ -566,8 +572,8 @@ class Simulation implements ProcessHooks {
         break;
       default: {
         // a cluster-log line; priority 8 is dropped; long ones on small-ring seeds reach the bound
-        const long = this.kvOptions.clusterLogSize === CLOG_MIN_SIZE && rnd.chance(0.5);
-        const msg = `m${this.step}-${rnd.int(1000)} ` + (long ? 'x'.repeat(rnd.range(500, 4000)) : '');
+        const long = smallRing && rnd.chance(0.7);
+        const msg = `m${this.step}-${rnd.int(1000)} ` + (long ? 'x'.repeat(rnd.range(1000, 4100)) : '');
         const fields = { ident: 'sim', tag: 'test', pid: kv.member.pid, priority: rnd.int(9), msg };
         this.guard(`log ${kv.key}`, () => {
           const res = kv.kvstore.log(fields, now);
@@ -598,6 +604,7 @@ class Simulation implements ProcessHooks {
     if (op === undefined) return;
     const id = this.nextOpId++;
     this.stats.ops++;
+    if (n.quorate && !this.networkQuorum(n)) this.stats.staleQuorumOps++;
     const desc = op.kind === 'rename' ? `rename ${op.path} ${op.to}` : op.kind === 'write' ? `write ${op.path}@${op.offset}+${op.data.length}${op.truncate ? 't' : ''}` : `${op.kind} ${op.path}`;
     proc.lastSentKey = undefined;
     let promise: Promise<number> | undefined;
