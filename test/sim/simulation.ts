@@ -28,6 +28,11 @@ export interface SimOptions {
   keepTrace?: boolean;
   /** Probability weight of injected store faults (0 disables). */
   faults?: boolean;
+  /**
+   * Let quorum notifications and view changes lag each other (default: chosen by the seed for
+   * two thirds of the seeds). false replays the dcdb trace a seed had before lags existed.
+   */
+  lags?: boolean;
 }
 
 export interface Violation {
@@ -191,7 +196,8 @@ class Simulation implements ProcessHooks {
     const cluster: ClusterConfig = { name: 'sim', configVersion: 1, nodes: this.nodes.map((m) => ({ name: m.name, nodeid: m.nodeid })) };
     // A third of the seeds use the smallest ring and long messages, so the size bound is reached.
     this.kvOptions = { cluster, clusterLogSize: this.aux.chance(1 / 3) ? CLOG_MIN_SIZE : CLOG_DEFAULT_SIZE };
-    this.quorumLag = this.aux.chance(1 / 3) ? 0 : 0.5;
+    const lagFree = this.aux.chance(1 / 3);
+    this.quorumLag = lagFree || options.lags === false ? 0 : 0.5;
     this.viewLag = this.quorumLag > 0 ? 0.3 : 0;
   }
 
