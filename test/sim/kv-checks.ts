@@ -96,19 +96,31 @@ export class KvTracker {
   }
 
   /** The invariants after the final settle: one view with every node, nothing in flight. */
-  finalCheck(procs: KvFinalProcess[], now: number, counts: KvCounts): void {
+  finalCheck(procs: KvFinalProcess[], configured: number[], now: number, counts: KvCounts): void {
     this.checkClusterLog(procs, counts);
-    for (const a of procs) {
-      for (const b of procs) {
-        if (!b.kv.kvstore.isOnline(a.nodeid)) this.violation('kv-online', `${b.name} sees ${a.name} offline after the final settle`);
+    this.checkView(procs, configured, counts);
+    for (const a of procs) this.checkRrdCache(a, now);
+  }
+
+  /**
+   * Within one view whose members are all SYNCED with nothing in flight (also during the run):
+   * each member shows exactly the members online, every member's own IP, and every member's
+   * current kv values (extra keys only where the owner forgot them).
+   */
+  checkView(members: KvFinalProcess[], configured: number[], counts: KvCounts | undefined): void {
+    for (const b of members) {
+      for (const id of configured) {
+        const isMember = members.some((m) => m.nodeid === id);
+        if (b.kv.kvstore.isOnline(id) !== isMember) this.violation('kv-online', `${b.name} sees node ${id} ${isMember ? 'offline' : 'online'}, view: ${members.map((m) => m.name).join(' ')}`);
+      }
+      for (const a of members) {
         const ownIp = a.kv.kvstore.nodeIp(a.name);
-        if (ownIp === undefined) this.violation('kv-nodeip', `${a.name} has no own nodeip after the final settle`);
+        if (ownIp === undefined) this.violation('kv-nodeip', `${a.name} has no own nodeip while synced`);
         else if (b.kv.kvstore.nodeIp(a.name) !== ownIp) {
           this.violation('kv-nodeip', `${b.name} has nodeip ${String(b.kv.kvstore.nodeIp(a.name))} for ${a.name}, which says ${ownIp}`);
         }
         if (a !== b) this.checkKvView(a, b, counts);
       }
-      this.checkRrdCache(a, now);
     }
   }
 
@@ -157,7 +169,7 @@ export class KvTracker {
   }
 
   /** b's table for a: a's own values for every key a has; extra keys only where a forgot them. */
-  private checkKvView(a: KvFinalProcess, b: KvFinalProcess, counts: KvCounts): void {
+  private checkKvView(a: KvFinalProcess, b: KvFinalProcess, counts: KvCounts | undefined): void {
     const own = a.kv.kvstore.kvstoreVersions()[0]!.keys.map(([k]) => k);
     for (const key of own) {
       const mine = a.kv.kvstore.getStatus(key);
@@ -174,7 +186,7 @@ export class KvTracker {
       if (!this.forgotten.get(a.name)?.has(key) || typeof seen === 'number' || !ever?.has(seen.toString('hex'))) {
         this.violation('kv-view', `${b.name} sees ${a.name}:${key} = ${fmt(seen)}, which ${a.name} neither has nor ever deleted`);
       } else {
-        counts.staleKv++;
+        if (counts !== undefined) counts.staleKv++;
       }
     }
   }

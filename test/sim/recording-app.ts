@@ -41,6 +41,8 @@ export interface RecordedNode {
   readonly appliedResults: Map<string, number>;
   /** True after an injected fault: this node's results and tree are no longer compared. */
   readonly faulted: boolean;
+  /** What libquorum last told this node. */
+  readonly quorate: boolean;
 }
 
 export class RecordingApp implements DfsmApp<DcdbEffect> {
@@ -108,6 +110,7 @@ export class RecordingApp implements DfsmApp<DcdbEffect> {
       this.hooks.onMutation(this.node, key);
     }
     if (outcome.kind !== 'processed') return outcome;
+    if (!this.node.quorate) this.hooks.violation('quorum', `node ${this.node.nodeid} applied ${key} while not quorate`);
     const result = outcome.result;
     this.node.appliedResults.set(key, result);
     if (this.node.faulted) return outcome;

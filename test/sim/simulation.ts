@@ -106,6 +106,8 @@ interface PendingOp {
   key: string | undefined;
   /** The process's own record of what applying each message gave (outlives a crash). */
   results: Map<string, number>;
+  /** The node's quorum flag when the op was submitted. */
+  quorate: boolean;
 }
 
 /** Replay instructions for a seed. */
@@ -617,7 +619,7 @@ class Simulation implements ProcessHooks {
     this.guard(`submit ${desc}`, () => {
       promise = op.kind === 'unlock' ? proc.client.requestUnlock(op.path) : proc.client.submit(op);
     });
-    const pending: PendingOp = { id, node: n, proc, op, key: proc.lastSentKey, results: n.appliedResults };
+    const pending: PendingOp = { id, node: n, proc, op, key: proc.lastSentKey, results: n.appliedResults, quorate: n.quorate };
     this.log(`op ${id} ${proc.key} ${desc} ${pending.key ?? '-'}`);
     promise?.then(
       (r) => this.opResult(pending, desc, r),
@@ -635,6 +637,7 @@ class Simulation implements ProcessHooks {
       this.violation('ack', `op ${p.id} (${desc}) answered ${r} without being sent`);
       return;
     }
+    if (!p.quorate) this.violation('quorum', `op ${p.id} (${desc}) answered ${r} though node${p.node.nodeid} was not quorate when it was made`);
     const applied = p.results.get(p.key);
     if (applied !== r && !(p.node.faulted && p.node.proc === p.proc)) {
       this.violation('ack', `op ${p.id} (${desc}) answered ${r} but applying ${p.key} on its node gave ${applied}`);
@@ -739,11 +742,20 @@ class Simulation implements ProcessHooks {
     for (const n of this.upNodes()) this.checkNode(n);
     if (this.kvGroup.busyViews().length > 0) return;
     for (const view of this.kvGroup.views) {
-      for (const m of view.members) {
-        const live = this.nodes[m.member.nodeid - 1]!.proc?.kv === m;
-        if (live && !m.dfsm.isSynced) this.violation('liveness', `kvstore ${m.key} is in mode ${m.dfsm.mode} with nothing in flight (view v${view.id})`);
+      const live = view.members.filter((m) => this.nodes[m.member.nodeid - 1]!.proc?.kv === m);
+      for (const m of live) {
+        if (!m.dfsm.isSynced) this.violation('liveness', `kvstore ${m.key} is in mode ${m.dfsm.mode} with nothing in flight (view v${view.id})`);
       }
+      if (live.length === view.members.length) this.kvTracker.checkView(live.map((m) => this.kvMember(m)), this.configuredIds(), undefined);
     }
+  }
+
+  private kvMember(kv: KvProcess): { name: string; nodeid: number; kv: KvProcess } {
+    return { name: this.nodes[kv.member.nodeid - 1]!.name, nodeid: kv.member.nodeid, kv };
+  }
+
+  private configuredIds(): number[] {
+    return this.nodes.map((n) => n.nodeid);
   }
 
   private checkNode(n: SimNode): void {
@@ -820,7 +832,8 @@ class Simulation implements ProcessHooks {
       }
     }
     this.kvTracker.finalCheck(
-      this.nodes.map((n) => ({ name: n.name, nodeid: n.nodeid, kv: n.proc!.kv })),
+      this.nodes.map((n) => this.kvMember(n.proc!.kv)),
+      this.configuredIds(),
       this.time,
       this.stats,
     );
