@@ -1,10 +1,11 @@
 /**
  * The deterministic cluster simulation (design.md principle 1): N nodes running the real Dfsm,
  * DfsmRunner, DcdbApp, DcdbClient and MemDb over MemoryTreeStore, connected by a simulated CPG
- * (group.ts) with a simulated clock and quorum. A seeded PRNG decides every step: operations from
- * every node, deliveries, partitions and heals, crashes and restarts, clock jumps, verify rounds
- * and (rarely) an injected store fault. Invariants are checked as it runs; the same seed replays
- * the same trace.
+ * (group.ts) with a simulated clock and quorum, plus each node's Kvstore in a second simulated
+ * group (kv-process.ts). A seeded PRNG decides every step: operations from every node,
+ * deliveries, partitions and heals, crashes and restarts, clock jumps, verify rounds and (rarely)
+ * an injected store fault; a second one the kvstore steps and how late quorum notifications and
+ * view changes come. Invariants are checked as it runs; the same seed replays the same trace.
  */
 import { DfsmMode } from '../../src/dfsm/modes';
 import { CLOG_DEFAULT_SIZE, CLOG_MIN_SIZE } from '../../src/kvstore/clusterlog';
