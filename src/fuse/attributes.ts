@@ -38,39 +38,32 @@ export interface AttrInput {
   gid: number;
 }
 
-/** The attributes PveFs reports; kernel-ops.ts turns them into the kernel's fuse_attr (whole seconds). */
+/**
+ * The attributes PveFs reports; kernel-ops.ts adds the node id as inode number and the kernel's
+ * fuse_attr gets atime = ctime = mtime (whole seconds, the only time pmxcfs stores).
+ */
 export interface FuseStat {
   mode: number;
   uid: number;
   gid: number;
   size: number;
-  dev: number;
   nlink: number;
-  ino: number;
-  rdev: number;
   blksize: number;
   blocks: number;
-  atime: Date;
-  mtime: Date;
-  ctime: Date;
+  /** Seconds since the epoch. */
+  mtime: number;
 }
 
 export function buildStat(a: AttrInput): FuseStat {
   const type = a.kind === 'dir' ? S_IFDIR : a.kind === 'link' ? S_IFLNK : S_IFREG;
-  const time = new Date(a.mtime * 1000);
   return {
     mode: type | a.perm,
     uid: 0,
     gid: a.gid,
     size: a.size,
-    dev: 0,
     nlink: a.kind === 'dir' ? 2 : 1,
-    ino: 0,
-    rdev: 0,
     blksize: ATTR_BLOCK_SIZE,
     blocks: Math.ceil(a.size / ATTR_BLOCK_SIZE),
-    atime: time,
-    mtime: time,
-    ctime: time,
+    mtime: a.mtime,
   };
 }

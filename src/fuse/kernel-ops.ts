@@ -60,17 +60,7 @@ export function secondsForMtime(seconds: bigint): number {
 }
 
 export function kernelAttr(ino: number, st: FuseStat): KernelAttr {
-  return {
-    ino,
-    size: st.size,
-    blocks: st.blocks,
-    mtime: Math.floor(st.mtime.getTime() / 1000),
-    mode: st.mode,
-    nlink: st.nlink,
-    uid: st.uid,
-    gid: st.gid,
-    blksize: st.blksize,
-  };
+  return { ino, ...st };
 }
 
 /**
@@ -102,6 +92,19 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
     return { name: s.bytes.toString('utf8'), next: s.next };
   };
 
+  /**
+   * The name at `at` below directory node `parent` and its path: -EINVAL/-ENAMETOOLONG for the name,
+   * -ENOENT when the parent has no path, and for a name to be created -EILSEQ when it is not UTF-8.
+   */
+  const child = (parent: number, body: Buffer, at: number, creates: boolean): { name: string; path: string; next: number } | number => {
+    const n = name(body, at);
+    if (typeof n === 'number') return n;
+    const path = nodes.childPath(parent, n.name);
+    if (path === undefined) return -Errno.ENOENT;
+    if (creates && isUndecodableName(n.name)) return -Errno.EILSEQ;
+    return { ...n, path };
+  };
+
   /** An entry reply for `parent/childName` (counted in the node table), or -errno. */
   const entry = (parent: number, childName: string, path: string): Buffer | number => {
     const st = fs.getattr(path);
@@ -120,11 +123,8 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
 
   const handlers: Partial<Record<number, Handler>> = {
     [Opcode.LOOKUP]: (h, body) => {
-      const n = name(body, 0);
-      if (typeof n === 'number') return n;
-      const path = nodes.childPath(h.nodeid, n.name);
-      if (path === undefined) return -Errno.ENOENT;
-      return entry(h.nodeid, n.name, path);
+      const c = child(h.nodeid, body, 0, false);
+      return typeof c === 'number' ? c : entry(h.nodeid, c.name, c.path);
     },
     [Opcode.FORGET]: (h, body) => {
       if (body.length >= 8) nodes.forget(h.nodeid, Number(body.readBigUInt64LE(0)));
@@ -165,31 +165,22 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
     [Opcode.LINK]: () => fs.link(),
     [Opcode.MKNOD]: () => -Errno.EPERM,
     [Opcode.MKDIR]: (h, body) => {
-      const n = name(body, MKDIR_IN_SIZE);
-      if (typeof n === 'number') return n;
-      const path = nodes.childPath(h.nodeid, n.name);
-      if (path === undefined) return -Errno.ENOENT;
-      if (isUndecodableName(n.name)) return -Errno.EILSEQ;
-      const parent = h.nodeid;
-      return fs.mkdir(path).then((r) => (r < 0 ? r : entry(parent, n.name, path)));
+      const c = child(h.nodeid, body, MKDIR_IN_SIZE, true);
+      if (typeof c === 'number') return c;
+      return fs.mkdir(c.path).then((r) => (r < 0 ? r : entry(h.nodeid, c.name, c.path)));
     },
     [Opcode.UNLINK]: (h, body) => remove(h, body, (p) => fs.unlink(p)),
     [Opcode.RMDIR]: (h, body) => remove(h, body, (p) => fs.rmdir(p)),
     [Opcode.RENAME]: (h, body) => {
       if (body.length < RENAME_IN_SIZE) return -Errno.EINVAL;
       const newParent = Number(body.readBigUInt64LE(0));
-      const from = name(body, RENAME_IN_SIZE);
+      const from = child(h.nodeid, body, RENAME_IN_SIZE, false);
       if (typeof from === 'number') return from;
-      const to = name(body, from.next);
+      const to = child(newParent, body, from.next, true);
       if (typeof to === 'number') return to;
-      const fromPath = nodes.childPath(h.nodeid, from.name);
-      const toPath = nodes.childPath(newParent, to.name);
-      if (fromPath === undefined || toPath === undefined) return -Errno.ENOENT;
-      if (isUndecodableName(to.name)) return -Errno.EILSEQ;
-      const parent = h.nodeid;
-      return fs.rename(fromPath, toPath).then((r) => {
+      return fs.rename(from.path, to.path).then((r) => {
         if (r < 0) return r;
-        nodes.renamed(parent, from.name, newParent, to.name);
+        nodes.renamed(h.nodeid, from.name, newParent, to.name);
         return EMPTY;
       });
     },
@@ -200,17 +191,13 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
       return fh < 0 ? fh : encodeOpenOut(fh, FOPEN_DIRECT_IO);
     },
     [Opcode.CREATE]: (h, body) => {
-      const n = name(body, CREATE_IN_SIZE);
-      if (typeof n === 'number') return n;
-      const path = nodes.childPath(h.nodeid, n.name);
-      if (path === undefined) return -Errno.ENOENT;
-      if (isUndecodableName(n.name)) return -Errno.EILSEQ;
-      const parent = h.nodeid;
-      return fs.create(path).then((fh) => {
+      const c = child(h.nodeid, body, CREATE_IN_SIZE, true);
+      if (typeof c === 'number') return c;
+      return fs.create(c.path).then((fh) => {
         if (fh < 0) return fh;
-        const e = entry(parent, n.name, path);
+        const e = entry(h.nodeid, c.name, c.path);
         if (typeof e === 'number') {
-          void fs.release(path, fh);
+          void fs.release(c.path, fh);
           return e;
         }
         return Buffer.concat([e, encodeOpenOut(fh, FOPEN_DIRECT_IO)]);
@@ -233,9 +220,8 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
       const offset = Number(body.readBigUInt64LE(8));
       const size = body.readUInt32LE(16);
       if (WRITE_IN_SIZE + size > body.length) return -Errno.EINVAL;
-      // The request buffer is reused for the next request: the write keeps a copy.
-      const data = Buffer.from(body.subarray(WRITE_IN_SIZE, WRITE_IN_SIZE + size));
-      const r = fs.write(path, offset, data);
+      // PveFs.write copies what it keeps before it returns, so the request buffer can be passed as is.
+      const r = fs.write(path, offset, body.subarray(WRITE_IN_SIZE, WRITE_IN_SIZE + size));
       return r < 0 ? r : encodeWriteOut(r);
     },
     [Opcode.STATFS]: () => {
@@ -278,14 +264,11 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
   };
 
   function remove(h: InHeader, body: Buffer, op: (path: string) => Promise<number>): HandlerResult | Promise<HandlerResult> {
-    const n = name(body, 0);
-    if (typeof n === 'number') return n;
-    const path = nodes.childPath(h.nodeid, n.name);
-    if (path === undefined) return -Errno.ENOENT;
-    const parent = h.nodeid;
-    return op(path).then((r) => {
+    const c = child(h.nodeid, body, 0, false);
+    if (typeof c === 'number') return c;
+    return op(c.path).then((r) => {
       if (r < 0) return r;
-      nodes.removed(parent, n.name);
+      nodes.removed(h.nodeid, c.name);
       return EMPTY;
     });
   }

@@ -152,6 +152,7 @@ export class PveFs {
 
   // ---- writes of file content (buffered) ---------------------------------------------------
 
+  /** `data` is only read during the call (buffered content is a copy), so it may be a reused buffer. */
   write(fusePath: string, offset: number, data: Buffer): number {
     const t = resolvePath(fusePath);
     if (t.kind === 'status') return writeStatusFile(t.name, offset, data, this.o.debug);

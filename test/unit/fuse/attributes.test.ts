@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acceptedChmodMode, buildStat, permissionBits } from '../../../src/fuse/attributes';
+import { encodeAttrOut } from '../../../src/fuse/kernel/abi';
+import { VALIDITY, kernelAttr } from '../../../src/fuse/kernel-ops';
 import { resolvePath } from '../../../src/fuse/virtual-entries';
 
 describe('permission model (spec §8.2)', () => {
@@ -30,7 +32,10 @@ describe('permission model (spec §8.2)', () => {
     const st = buildStat({ kind: 'file', perm: 0o640, size: 1024 * 1024, mtime: 1234, gid: 33 });
     expect(st.blocks).toBe(256);
     expect(st.mode).toBe(0o100640);
-    expect([st.atime.getTime(), st.ctime.getTime(), st.mtime.getTime()]).toEqual([1234000, 1234000, 1234000]);
+    // What the kernel gets (fuse_attr_out: attr at 16, atime/mtime/ctime at +24/+32/+40, nsec 0).
+    const out = encodeAttrOut(kernelAttr(7, st), VALIDITY);
+    expect([24, 32, 40].map((at) => out.readBigUInt64LE(16 + at))).toEqual([1234n, 1234n, 1234n]);
+    expect([48, 52, 56].map((at) => out.readUInt32LE(16 + at))).toEqual([0, 0, 0]);
     expect([st.uid, st.gid, st.nlink]).toEqual([0, 33, 1]);
   });
 });
