@@ -3,7 +3,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 /** Mounts a tmpfs of `size` (e.g. "2m") at the new directory `dir`; throws if mount fails. */
 export function mountSmallTmpfs(dir: string, size: string): void {
@@ -33,4 +35,29 @@ export function fillDisk(file: string, leaveBytes = 0): string {
     fs.closeSync(fd);
   }
   return file;
+}
+
+/**
+ * Registers the hooks of a test file that works in one small tmpfs: mounted before the file's tests
+ * (below a new temp dir named `prefix…`), emptied before each test, unmounted and removed after the
+ * last. `closeStore` runs after each test and before the unmount (a store must not hold the file).
+ */
+export function smallTmpfsForFile(prefix: string, size: string, closeStore: () => void): { readonly dir: string } {
+  let top = '';
+  const disk = { dir: '' };
+  beforeAll(() => {
+    top = fs.mkdtempSync(join(os.tmpdir(), prefix));
+    disk.dir = join(top, 'db');
+    mountSmallTmpfs(disk.dir, size);
+  });
+  afterAll(() => {
+    closeStore();
+    spawnSync('umount', [disk.dir]);
+    fs.rmSync(top, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    for (const f of fs.readdirSync(disk.dir)) fs.rmSync(join(disk.dir, f), { force: true });
+  });
+  afterEach(closeStore);
+  return disk;
 }

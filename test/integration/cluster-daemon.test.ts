@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, corosyncAvailable, renderCorosyncConf } from '../helpers/corosync';
-import { errnoOf, isMounted, MAIN_JS, makeTempDir, sleep, waitUntil } from './daemon-harness';
-import { spawnSync } from 'node:child_process';
+import { errnoOf, isMounted, killAndUnmount, MAIN_JS, makeTempDir, sleep, waitUntil } from './daemon-harness';
 
 // The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
 // tens of seconds on a loaded 2-core machine, longer than the start-up waits.
@@ -77,11 +76,7 @@ describe.skipIf(!corosyncAvailable())('daemon in cluster mode with a real corosy
 
   afterAll(async () => {
     if (process.env.PMXCFS_IT_DUMP) fs.writeFileSync(process.env.PMXCFS_IT_DUMP, daemonLog);
-    if (daemon !== undefined && alive()) {
-      daemon.kill('SIGKILL');
-      await once(daemon, 'exit');
-    }
-    if (mnt !== undefined && isMounted(mnt)) spawnSync('fusermount', ['-uz', mnt]);
+    await killAndUnmount(daemon, mnt);
     await ns?.destroy();
     if (dir !== undefined && !isMounted(mnt)) fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -106,14 +106,20 @@ export async function stopDaemon(d: DaemonHandle): Promise<number | string> {
   return d.exited;
 }
 
+/** SIGKILL our daemon process if it still runs and wait for it; then lazily unmount its mount if left. */
+export async function killAndUnmount(proc: ChildProcess | undefined, mnt: string | undefined): Promise<void> {
+  if (proc !== undefined && proc.exitCode === null && proc.signalCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await exited;
+  }
+  if (mnt !== undefined && isMounted(mnt)) spawnSync('fusermount', ['-uz', mnt]);
+}
+
 /** afterAll: make sure our daemon is gone, our mount is removed and the temp dir deleted. */
 export async function cleanup(d: DaemonHandle | undefined, removeDir = true): Promise<void> {
   if (d === undefined) return;
-  if (d.proc.exitCode === null && d.proc.signalCode === null) {
-    d.proc.kill('SIGKILL');
-    await d.exited;
-  }
-  if (isMounted(d.mnt)) spawnSync('fusermount', ['-uz', d.mnt]);
+  await killAndUnmount(d.proc, d.mnt);
   if (removeDir && existsSync(d.dir) && !isMounted(d.mnt)) rmSync(d.dir, { recursive: true, force: true });
 }
 

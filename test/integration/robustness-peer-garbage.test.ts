@@ -5,13 +5,11 @@
  * writes work again with nothing lost. (Decoder fuzzing is in the unit tests; this is the shell.)
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, JsonLinesProcess, corosyncAvailable } from '../helpers/corosync';
-import { errnoOf, isMounted, makeTempDir } from './daemon-harness';
+import { errnoOf, isMounted, killAndUnmount, makeTempDir } from './daemon-harness';
 
 // The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
 // tens of seconds on a loaded 2-core machine, longer than the start-up waits.
@@ -61,11 +59,7 @@ describe.skipIf(!corosyncAvailable())('a malformed peer message to the running d
   });
 
   afterAll(async () => {
-    if (daemon !== undefined && alive()) {
-      daemon.kill('SIGKILL');
-      await once(daemon, 'exit');
-    }
-    if (mnt !== undefined && isMounted(mnt)) spawnSync('fusermount', ['-uz', mnt]);
+    await killAndUnmount(daemon, mnt);
     await ns?.destroy();
     if (dir !== undefined && !isMounted(mnt)) fs.rmSync(dir, { recursive: true, force: true });
   });

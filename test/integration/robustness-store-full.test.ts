@@ -4,47 +4,26 @@
  * left open, the error flag stays clear, and the same operation succeeds once space is freed.
  * The sync commit (cluster resync) behaves the same: false without the error flag, then success.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fillDisk, mountSmallTmpfs } from '../helpers/small-fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Errno } from '../../src/memdb/errno';
 import { MemDb } from '../../src/memdb/memdb';
 import { MemoryTreeStore } from '../../src/memdb/memory-store';
 import { rowOfEntry } from '../../src/memdb/rows';
 import { SqliteTreeStore, isDiskFull } from '../../src/memdb/sqlite-store';
 import type { FsOp } from '../../src/memdb/types';
+import { fillDisk, smallTmpfsForFile } from '../helpers/small-fs';
 
 const LOCAL = { writer: 0, mtime: 1234 };
-let top: string;
-let small: string;
 let store: SqliteTreeStore | undefined;
-
-beforeAll(() => {
-  top = fs.mkdtempSync(path.join(os.tmpdir(), 'robust-store-'));
-  small = path.join(top, 'db');
-  mountSmallTmpfs(small, '2m');
-});
-
-afterAll(() => {
-  store?.close();
-  spawnSync('umount', [small]);
-  fs.rmSync(top, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  for (const f of fs.readdirSync(small)) fs.rmSync(path.join(small, f), { force: true });
-});
-
-afterEach(() => {
+const disk = smallTmpfsForFile('robust-store-', '2m', () => {
   store?.close();
   store = undefined;
 });
 
 function openDb(): MemDb {
-  store = SqliteTreeStore.open(path.join(small, 'config.db'));
+  store = SqliteTreeStore.open(path.join(disk.dir, 'config.db'));
   return MemDb.open(store, 1000);
 }
 
@@ -71,7 +50,7 @@ describe('full disk under the SQLite store', () => {
     expect(apply(db, { kind: 'create', path: 'nodes/keep.cfg' })).toBe(0);
     expect(apply(db, put('nodes/keep.cfg', Buffer.from('keep me\n')))).toBe(8);
     expect(apply(db, { kind: 'create', path: 'big.cfg' })).toBe(0);
-    const filler = fillDisk(path.join(small, 'filler'));
+    const filler = fillDisk(path.join(disk.dir, 'filler'));
 
     const version = db.version;
     const before = rowsOf(db);
@@ -102,7 +81,7 @@ describe('full disk under the SQLite store', () => {
 
   it('a failed write of a new file leaves the empty file its create made, nothing else', () => {
     const db = openDb();
-    const filler = fillDisk(path.join(small, 'filler'));
+    const filler = fillDisk(path.join(disk.dir, 'filler'));
     // A create is tiny and may still fit into the WAL; what matters is that each result is honest.
     const created = apply(db, { kind: 'create', path: 'new.cfg' });
     expect([0, -Errno.ENOSPC]).toContain(created);
@@ -129,7 +108,7 @@ describe('full disk under the SQLite store', () => {
     }
     const index = leader.encodeIndex();
     const updates = [...leader.entries()].map(rowOfEntry);
-    const filler = fillDisk(path.join(small, 'filler'));
+    const filler = fillDisk(path.join(disk.dir, 'filler'));
 
     const before = rowsOf(db);
     expect(db.applySync(index, updates, 2000)).toBe(false);
@@ -146,7 +125,7 @@ describe('full disk under the SQLite store', () => {
   });
 
   it('only a full disk is transient: SQLITE_FULL yes, a constraint failure or a corrupt file no', () => {
-    const file = path.join(small, 'x.db');
+    const file = path.join(disk.dir, 'x.db');
     expect(isDiskFull(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }), file)).toBe(true);
     expect(isDiskFull(Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT_CHECK' }), file)).toBe(false);
     expect(isDiskFull(Object.assign(new Error('corrupt'), { code: 'SQLITE_CORRUPT' }), file)).toBe(false);
@@ -154,7 +133,7 @@ describe('full disk under the SQLite store', () => {
     // An I/O error counts as "full" only while the file system has (almost) no room left.
     const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_TRUNCATE' });
     expect(isDiskFull(io, file)).toBe(false);
-    const filler = fillDisk(path.join(small, 'filler'));
+    const filler = fillDisk(path.join(disk.dir, 'filler'));
     expect(isDiskFull(io, file)).toBe(true);
     fs.unlinkSync(filler);
   });

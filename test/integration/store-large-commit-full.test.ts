@@ -6,38 +6,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fillDisk, mountSmallTmpfs } from '../helpers/small-fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Errno } from '../../src/memdb/errno';
 import { MemDb } from '../../src/memdb/memdb';
 import { SqliteTreeStore, type LargeCommitStep } from '../../src/memdb/sqlite-store';
 import type { FsOp } from '../../src/memdb/types';
+import { fillDisk, smallTmpfsForFile } from '../helpers/small-fs';
 
 const LOCAL = { writer: 0, mtime: 1234 };
 const KiB = 1024;
-let top: string;
-let small: string;
 let store: SqliteTreeStore | undefined;
-
-beforeAll(() => {
-  top = fs.mkdtempSync(path.join(os.tmpdir(), 'store-large-full-'));
-  small = path.join(top, 'db');
-  mountSmallTmpfs(small, '3m');
-});
-
-afterAll(() => {
-  store?.close();
-  spawnSync('umount', [small]);
-  fs.rmSync(top, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  for (const f of fs.readdirSync(small)) fs.rmSync(path.join(small, f), { force: true });
-});
-
-afterEach(() => {
+const disk = smallTmpfsForFile('store-large-full-', '3m', () => {
   store?.close();
   store = undefined;
 });
@@ -47,7 +27,7 @@ let steps: LargeCommitStep[] = [];
 
 function openDb(): MemDb {
   steps = [];
-  store = SqliteTreeStore.open(path.join(small, 'config.db'), { largeCommitStep: (s) => steps.push(s) });
+  store = SqliteTreeStore.open(path.join(disk.dir, 'config.db'), { largeCommitStep: (s) => steps.push(s) });
   return MemDb.open(store, 1000);
 }
 
@@ -55,7 +35,7 @@ const apply = (db: MemDb, op: FsOp): number => db.apply(op, LOCAL, 1000);
 const put = (p: string, data: Buffer): FsOp => ({ kind: 'write', path: p, offset: 0, data, truncate: true });
 
 /** Fills the file system with a file, leaving about `leave` bytes free; returns its path. */
-const fillSmall = (leave: number): string => fillDisk(path.join(small, 'filler'), leave);
+const fillSmall = (leave: number): string => fillDisk(path.join(disk.dir, 'filler'), leave);
 
 function expectWal(): void {
   expect(store!.db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -101,6 +81,6 @@ describe('full disk during a large commit outside WAL', () => {
     expect(reloaded.version).toBe(final);
     expect(Buffer.from(reloaded.read('keep.cfg', 0, 100) as Buffer).toString()).toBe('done\n');
     expect(Buffer.from(reloaded.read('big.cfg', 0, 1 << 20) as Buffer).equals(big)).toBe(true);
-    expect(spawnSync('sqlite3', [path.join(small, 'config.db'), 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout.trim()).toBe('ok');
+    expect(spawnSync('sqlite3', [path.join(disk.dir, 'config.db'), 'PRAGMA integrity_check;'], { encoding: 'utf8' }).stdout.trim()).toBe('ok');
   });
 });
