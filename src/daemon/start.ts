@@ -85,6 +85,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       store.close();
       return fail(`unable to load database '${o.db}': ${(e as Error).message} (file left untouched)`);
     }
+    for (const w of memdb.loadWarnings) logger.log('main', 'warning', `loaded anyway: ${w}`);
     if (create && !o.local) {
       const msg = importHostCorosyncConf(memdb, clock(), o.corosyncConf);
       if (msg !== null) logger.log('main', 'notice', msg);

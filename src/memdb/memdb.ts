@@ -4,8 +4,10 @@
  * every time it needs comes in as a parameter.
  *
  * API CONTRACT (other modules build on exactly these signatures):
- * - `MemDb.open(store, now)` loads every row, validates (throws MemDbLoadError naming the bad row),
- *   builds vmlist and lock table. An empty store gets version 1 and its `__version__` row.
+ * - `MemDb.open(store, now)` loads every row, refuses what the reference refuses or what cannot be
+ *   served (throws MemDbLoadError naming the bad row; rows.ts), builds vmlist and lock table. A store
+ *   without a global version gets version 1 and its `__version__` row; oddities the reference loads
+ *   silently are in `loadWarnings`.
  * - `apply(op, origin, now)` runs one mutation with the errno rules of §2/§8.5/§8.6/§8.7, persists
  *   it through `store.commit` in one transaction and returns the result (>= 0) or -errno. When the
  *   sticky `errors` flag is set every mutation returns -EIO; a failing store commit sets it —
@@ -104,6 +106,8 @@ export class MemDb {
   private readonly locks = new LockTable();
   /** Σ file sizes, for statfs. */
   private totalBytes = 0;
+  /** What `open` loaded although it is odd (the reference loads it silently): one line per oddity. */
+  loadWarnings: readonly string[] = [];
 
   private constructor(readonly store: TreeStore, tree: BuiltTree) {
     this.root = tree.root;
@@ -116,13 +120,23 @@ export class MemDb {
    */
   static open(store: TreeStore, now: number): MemDb {
     const tree = buildTree(store.load());
-    if (tree.empty) {
+    if (tree.root.version === 0) {
+      // As the reference: a database without a global version (fresh, or rows without the
+      // `__version__` row) gets version 1 and its version row (writer 0, mtime now).
       const row = versionRow(1, 0, now);
       store.commit({ upserts: [], deletes: [], version: row });
       tree.root.version = 1;
+      tree.root.writer = 0;
       tree.root.mtime = now;
     }
+    if (tree.highest > tree.root.version) {
+      // The reference loads this too and would then hand out an inode that exists already (its
+      // REPLACE overwrites that row). New inodes are root.version + 1, so start above every one in
+      // use; the version row is written with the next change.
+      tree.root.version = tree.highest;
+    }
     const db = new MemDb(store, tree);
+    db.loadWarnings = tree.warnings;
     const duplicates = db.vms.rebuild(db.root);
     if (duplicates.length > 0) {
       const d = duplicates[0]!;
@@ -447,12 +461,13 @@ export class MemDb {
     if (offset + count > MEMDB_MAX_FILE_SIZE) return -Errno.EFBIG;
     const p = this.lookupParent(path);
     if (typeof p === 'number') return p;
+    // The VMID check comes before the target's own checks, as in the reference.
+    const cfg = parseGuestConfigParts(p.parts);
+    if (cfg !== undefined && this.vms.registeredElsewhere(cfg)) return -Errno.EEXIST;
     const existing = p.dir.children!.get(p.base);
     if (create && existing !== undefined) return -Errno.EEXIST;
     if (!create && existing === undefined) return -Errno.ENOENT;
     if (existing !== undefined && existing.type !== DT_REG) return -Errno.ENOTDIR;
-    const cfg = parseGuestConfigParts(p.parts);
-    if (cfg !== undefined && this.vms.registeredElsewhere(cfg)) return -Errno.EEXIST;
 
     const version = this.root.version + 1;
     const oldData = existing?.data ?? null;
@@ -473,8 +488,10 @@ export class MemDb {
     } else {
       p.dir.children!.set(staged.name, staged);
       this.inodes.set(staged.inode, staged);
-      if (cfg !== undefined) this.vms.register(cfg);
     }
+    // Every successful create, write or truncate of a guest config registers it again (the
+    // reference's memdb write): PVE's config cache sees the new per-guest version.
+    if (cfg !== undefined) this.vms.register(cfg);
     this.changed(p.parts.join('/'));
     return count;
   }
@@ -509,21 +526,20 @@ export class MemDb {
     if (committed < 0) return committed;
     this.bumpRoot(origin.writer, origin.mtime);
     this.detach(e, parts);
+    // As the reference: a delete at a guest config path unregisters that VMID, whatever the entry
+    // was (file or directory) and wherever the VMID is registered.
+    const cfg = parseGuestConfigParts(parts);
+    if (cfg !== undefined) this.vms.unregister(cfg.vmid);
     this.changed(parts.join('/'));
     return 0;
   }
 
-  /** Remove an entry from the tree and from the VMID list / lock table it may be in. */
+  /** Remove an entry from the tree and from the lock table it may be in (not from the VMID list). */
   private detach(e: Entry, parts: readonly string[]): void {
     this.inodes.get(e.parent)?.children?.delete(e.name);
     this.inodes.delete(e.inode);
     this.totalBytes -= entrySize(e);
-    if (e.type === DT_REG) {
-      const cfg = parseGuestConfigParts(parts);
-      if (cfg !== undefined) this.vms.unregister(cfg);
-    } else if (isLockDirParts(parts)) {
-      this.locks.delete(parts.join('/'));
-    }
+    if (e.type === DT_DIR && isLockDirParts(parts)) this.locks.delete(parts.join('/'));
   }
 
   /**
@@ -557,9 +573,10 @@ export class MemDb {
     if (committed < 0) return committed;
 
     this.bumpRoot(origin.writer, origin.mtime);
+    // The overwritten target leaves the VMID list alone (the reference re-registers its VMID below).
     if (target !== undefined) this.detach(target, p.parts);
     this.inodes.get(e.parent)?.children?.delete(e.name);
-    if (fromCfg !== undefined) this.vms.unregister(fromCfg);
+    if (fromCfg !== undefined) this.vms.unregister(fromCfg.vmid);
     e.parent = p.dir.inode;
     e.name = p.base;
     e.version = version;

@@ -40,6 +40,16 @@ export const TREE_TABLE_SQL =
   '  name TEXT NOT NULL,' +
   '  data BLOB);';
 
+/**
+ * Every row, each column read the way the reference's sqlite3_column_* calls read it: integers as
+ * integers whatever is stored (a table made without the CHECKs may hold text or reals; NULL reads
+ * as 0), the name as text, the data as bytes (text and numbers by their text form).
+ */
+const LOAD_ALL_SQL =
+  'SELECT inode, IFNULL(CAST(parent AS INTEGER), 0) AS parent, IFNULL(CAST(version AS INTEGER), 0) AS version,' +
+  ' IFNULL(CAST(writer AS INTEGER), 0) AS writer, IFNULL(CAST(mtime AS INTEGER), 0) AS mtime,' +
+  ' IFNULL(CAST(type AS INTEGER), 0) AS type, CAST(name AS TEXT) AS name, CAST(data AS BLOB) AS data FROM tree';
+
 const BUSY_TIMEOUT_MS = 10_000;
 /** Page size of a database this store creates (SQLite's default is 4096). */
 export const NEW_DB_PAGE_SIZE = 512;
@@ -105,7 +115,7 @@ export class SqliteTreeStore implements TreeStore {
   private constructor(readonly file: string, readonly db: Database.Database, options: SqliteStoreOptions) {
     this.largeCommitBytes = options.largeCommitBytes ?? LARGE_COMMIT_BYTES;
     this.largeCommitStep = options.largeCommitStep;
-    this.selectAll = db.prepare('SELECT inode, parent, version, writer, mtime, type, name, data FROM tree').safeIntegers(true);
+    this.selectAll = db.prepare(LOAD_ALL_SQL).safeIntegers(true);
     this.updateRow = db.prepare(
       'UPDATE tree SET parent = ?, version = ?, writer = ?, mtime = ?, type = ?, name = ?, data = ? WHERE inode = ?',
     );
@@ -263,7 +273,7 @@ function decodeRow(raw: RawRow): DbRow {
     const v = int(column, value);
     return v < 0n || v > MAX_SAFE ? fail(`${column} ${v} is out of range`) : Number(v);
   };
-  if (typeof raw.name !== 'string') fail('name is not text');
+  if (typeof raw.name !== 'string') fail('no name');
   let data: Buffer | null = null;
   if (Buffer.isBuffer(raw.data)) data = raw.data;
   else if (typeof raw.data === 'string') data = Buffer.from(raw.data, 'utf8');
