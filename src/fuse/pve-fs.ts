@@ -78,6 +78,7 @@ export class PveFs {
           size: linkTarget(t.name, this.o.nodename).length,
           mtime: this.o.startTime,
           gid: this.o.gid,
+          virtual: true,
         });
       case 'status': {
         const content = renderStatusFile(t.name, this.o.backend.status, this.o.debug);
@@ -87,6 +88,7 @@ export class PveFs {
           size: content.length,
           mtime: this.o.clock(),
           gid: this.o.gid,
+          virtual: true,
         });
       }
       case 'memdb': {
