@@ -117,6 +117,35 @@ describe.skipIf(!corosyncAvailable())('two daemons synchronised over a real coro
     expect(a.log() + b.log()).not.toMatch(/wrong checksum/);
   });
 
+  it('an in-place edit of a guest config gives that guest a new version in .vmlist on both nodes', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const vmlist = (n: Node) => JSON.parse(fs.readFileSync(join(n.mnt, '.vmlist'), 'utf8')) as { version: number; ids: Record<string, { node: string; type: string; version: number }> };
+    const cfg = (n: Node) => join(n.mnt, 'nodes/node1/qemu-server/100.conf');
+    const edits: [string, Node, () => void][] = [
+      ['open without O_TRUNC + write on A', a, () => {
+        const fd = fs.openSync(cfg(a), 'r+');
+        fs.writeSync(fd, 'memory: 999\n', 0);
+        fs.closeSync(fd);
+      }],
+      ['>> on B', b, () => expect(spawnSync('bash', ['-c', `echo 'cores: 2' >> '${cfg(b)}'`]).status).toBe(0)],
+      ['cat > on A', a, () => expect(spawnSync('bash', ['-c', `printf 'memory: 1024\\n' | cat > '${cfg(a)}'`]).status).toBe(0)],
+    ];
+    for (const [what, , edit] of edits) {
+      const before = [vmlist(a), vmlist(b)];
+      edit();
+      for (const [i, n] of [a, b].entries()) {
+        const after = await waitUntil(`${what}: node ${i} sees a new version of guest 100`, () => {
+          const l = vmlist(n);
+          return l.ids['100']!.version > before[i]!.ids['100']!.version ? l : undefined;
+        });
+        expect(after.version).toBeGreaterThan(before[i]!.version);
+        expect(after.ids['100']).toMatchObject({ node: 'node1', type: 'qemu' });
+        expect(Math.max(...Object.values(after.ids).map((g) => g.version))).toBe(after.ids['100']!.version);
+      }
+    }
+    await waitUntil('the same content on both', () => (fs.readFileSync(cfg(b), 'utf8') === 'memory: 1024\n' ? true : undefined));
+  });
+
   it('one daemon stopping does not disturb the other', async () => {
     const [a, b] = nodes as [Node, Node];
     b.proc.kill('SIGTERM');
