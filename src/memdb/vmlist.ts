@@ -48,12 +48,19 @@ export class VmRegistry implements VmList {
   /**
    * Replace the list with the configs found in the tree: regular files
    * `nodes/<node>/<qemu-server|lxc|openvz>/<vmid>.conf`. Returns the duplicate VMIDs found (the
-   * first location wins), empty when the tree is consistent. Without a `nodes` directory the list
-   * is left as it is (the reference returns early there, version unchanged).
+   * first location wins), empty when the tree is consistent. Without a `nodes` directory an empty
+   * list is left as it is (version unchanged, as the reference, which returns early there); a list
+   * that still has guests is emptied (version + 1) where the reference would keep serving them.
    */
   rebuild(root: Entry): { vmid: number; first: GuestConfigPath; second: GuestConfigPath }[] {
     const nodes = root.children?.get('nodes');
-    if (nodes === undefined || nodes.children === null) return [];
+    if (nodes === undefined || nodes.children === null) {
+      if (this.guests.size > 0) {
+        this.version++;
+        this.guests = new Map();
+      }
+      return [];
+    }
     this.version++;
     const found = new Map<number, VmGuest>();
     const duplicates: { vmid: number; first: GuestConfigPath; second: GuestConfigPath }[] = [];

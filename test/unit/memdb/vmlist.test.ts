@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Errno } from '../../../src/memdb/errno';
 import { MemDb, MemDbLoadError } from '../../../src/memdb/memdb';
 import { MemoryTreeStore } from '../../../src/memdb/memory-store';
+import { newRoot } from '../../../src/memdb/rows';
+import { VmRegistry } from '../../../src/memdb/vmlist';
 import { create, freshDb, mkdir, putFile, run, write } from './helpers';
 
 function cluster() {
@@ -144,5 +146,16 @@ describe('VMID list counters, as the reference (memdb.c + status.c)', () => {
     const reopened = MemDb.open(new MemoryTreeStore(store.rows), 1000);
     expect(reopened.vmlist().version).toBe(1);
     expect([...reopened.vmlist().guests.values()].map((g) => g.version).sort()).toEqual([1, 2]);
+  });
+});
+
+describe('VmRegistry.rebuild without a nodes directory', () => {
+  it('an empty list stays as it is (version unchanged, as the reference); guests left over are dropped (version + 1)', () => {
+    const list = new VmRegistry();
+    expect(list.rebuild(newRoot(5, 0, 0))).toEqual([]);
+    expect(list.version).toBe(0);
+    list.register({ node: 'n1', type: 'qemu', vmid: 100 });
+    expect(list.rebuild(newRoot(6, 0, 0))).toEqual([]);
+    expect({ version: list.version, guests: list.guests.size }).toEqual({ version: 2, guests: 0 });
   });
 });
