@@ -1,7 +1,7 @@
 /**
  * Issue 9 part 1: every config.db the reference writes loads, and the loader refuses exactly what
  * the reference's loader refuses, plus what cannot be served (a cycle of parents, a name empty up
- * to its first NUL, integers beyond 2^53). The fixtures are databases written by the reference
+ * to its first NUL, integers beyond 2^53, two names that decode to the same UTF-8 text). The fixtures are databases written by the reference
  * (test/fixtures/reference-db); the other databases are built here with better-sqlite3 in the
  * reference's schema, one per row pattern its write paths (or a hand-made table) can leave.
  */
@@ -263,6 +263,7 @@ describe('pmxcfs-ts refuses what the reference refuses, and only what cannot be 
     { what: 'a child read before its parent turned out to be a file', rows: [V, "(3, 4, 3, 0, 0, 8, 'child', NULL)", "(4, 0, 4, 0, 0, 8, 'file', NULL)"], message: 'not a directory' },
     { what: 'a name empty up to its first NUL', rows: [V, "(3, 0, 3, 0, 0, 8, CAST(X'0061' AS TEXT), NULL)"], message: 'first NUL' },
     { what: 'a negative inode', rows: [V, "(-5, 0, 3, 0, 0, 8, 'neg', NULL)"], message: 'inode' },
+    { what: 'two names that differ only in bytes that are not UTF-8', rows: [V, "(3, 0, 3, 0, 0, 8, CAST(X'61ff' AS TEXT), NULL)", "(4, 0, 4, 0, 0, 8, CAST(X'61fe' AS TEXT), NULL)"], message: 'duplicate name' },
   ];
   for (const c of unservable) {
     it(`${c.what}: the reference starts, pmxcfs-ts refuses (cannot be served)`, () => {
