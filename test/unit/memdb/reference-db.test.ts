@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Errno } from '../../../src/memdb/errno';
 import { MemDb, MemDbLoadError } from '../../../src/memdb/memdb';
 import { SqliteTreeStore } from '../../../src/memdb/sqlite-store';
 import {
@@ -122,6 +123,34 @@ describe('databases written by the reference (fixtures)', () => {
     opened.splice(0);
     expect(referenceWriteProblems(file)).toEqual([]);
     expect(manifestOfTree(load(file))).toEqual(manifest);
+  });
+});
+
+describe('what pmxcfs-ts writes passes the reference load rules', () => {
+  it('512-byte pages and a commit outside WAL, with every kind of change', () => {
+    const file = path.join(dir, 'written.db');
+    const steps: string[] = [];
+    const store = SqliteTreeStore.open(file, { largeCommitStep: (s) => steps.push(s) });
+    opened.push(store);
+    const db = MemDb.open(store, 1000);
+    for (const p of ['nodes', 'nodes/n1', 'nodes/n1/qemu-server', 'priv', 'priv/lock', 'priv/lock/file-x', 'a']) expect(mkdir(db, p)).toBe(0);
+    expect(create(db, 'nodes/n1/qemu-server/100.conf')).toBe(0);
+    expect(write(db, 'nodes/n1/qemu-server/100.conf', 'memory: 1')).toBe(9);
+    expect(run(db, { kind: 'rename', path: 'a', to: 'b' })).toBe(0);
+    expect(run(db, { kind: 'mtime', path: 'b', mtime: 5 })).toBe(0);
+    expect(run(db, { kind: 'mtime', path: 'priv/lock/file-x', mtime: 2000 })).toBe(0);
+    expect(create(db, 'empty')).toBe(0);
+    expect(run(db, { kind: 'rename', path: 'empty', to: 'b/empty' })).toBe(0);
+    expect(write(db, 'big', Buffer.alloc(0), 0, true)).toBe(-Errno.ENOENT); // write never creates
+    expect(create(db, 'big')).toBe(0);
+    expect(write(db, 'big', Buffer.alloc(300 * 1024, 3), 0, true)).toBe(300 * 1024);
+    expect(write(db, 'big', Buffer.alloc(0), 0, true)).toBe(0);
+    expect(run(db, { kind: 'delete', path: 'nodes/n1/qemu-server/100.conf' })).toBe(0);
+    expect(steps).toContain('left-wal');
+    expect(store.db.pragma('page_size', { simple: true })).toBe(512);
+    db.close();
+    opened.splice(0);
+    expect(referenceWriteProblems(file)).toEqual([]);
   });
 });
 
