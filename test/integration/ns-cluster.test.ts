@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestControl } from '../../src/cli/control-client';
 import type { NodeStatus } from '../../src/daemon/control-protocol';
-import { NsCluster, type NsNode } from '../helpers/ns-cluster';
+import { NsCluster, type NsNode } from '../../lab/ns-cluster';
 
 /** Writes like PVE does: a temporary file, then rename over the target. */
 function atomicWrite(node: NsNode, rel: string, text: string): void {

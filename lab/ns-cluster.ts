@@ -1,5 +1,6 @@
 /**
- * An N-node pmxcfs-ts cluster on this machine for integration tests and `npm run bench -- --ns`:
+ * An N-node pmxcfs-ts cluster on this machine for integration tests and `npm run bench -- --ns`
+ * (docs/lab.md):
  * every node is a network namespace with its own corosync (real knet, token 1000 ms,
  * token_coefficient 0, aes256/sha256) and a real daemon on a real FUSE mount.
  *
@@ -21,7 +22,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
+/** The repository: the first directory upwards with a package.json (from lab/ or dist/lab/). */
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+const repoRoot = findRepoRoot(__dirname);
 export const DAEMON_JS = path.join(repoRoot, 'dist', 'src', 'main.js');
 /** The project's own subnet, inside the cluster's namespaces only. */
 export const NS_SUBNET = '10.217.0';
