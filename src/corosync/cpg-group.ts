@@ -25,7 +25,7 @@ export interface CpgGroupOptions {
   tryAgainDelayMs?: number;
   /** Attempts of one multicast that keeps answering CS_ERR_TRY_AGAIN before it gives up with EBUSY. */
   mcastMaxTries?: number;
-  /** Latency spans: a cpg_mcast_joined call from start to end (hrtime ns). */
+  /** Latency spans: a cpg_mcast_joined call from start to end (trace/write-spans.ts nowNs). */
   onMcast?: (start: number, end: number) => void;
 }
 
@@ -60,7 +60,7 @@ export class CpgGroup implements GroupTransport {
   /** Sends in order; the head is being tried (or waits after TRY_AGAIN). */
   private readonly sendQueue: PendingSend[] = [];
   private sendTimer: NodeJS.Timeout | null = null;
-  /** When the current (or last) cpg_dispatch started: the cpg fd woke the event loop (hrtime ns). */
+  /** When the current (or last) cpg_dispatch started: the cpg fd woke the event loop (nowNs). */
   dispatchStart = 0;
 
   constructor(

@@ -76,7 +76,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     const create = !existsSync(o.db);
     let store: SqliteTreeStore;
     try {
-      store = SqliteTreeStore.open(o.db, { onCommit: (start, end) => writeSpans.commit(start, end) });
+      store = SqliteTreeStore.open(o.db, { onCommit: (startMs, endMs) => writeSpans.commit(startMs * 1e6, endMs * 1e6) });
     } catch (e) {
       return fail(`unable to open database '${o.db}': ${(e as Error).message} (file left untouched)`);
     }

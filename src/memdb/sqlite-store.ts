@@ -77,7 +77,7 @@ export interface SqliteStoreOptions {
   largeCommitBytes?: number;
   /** Tests only: called at each step of a commit outside WAL (a crash test kills itself there). */
   largeCommitStep?: (step: LargeCommitStep) => void;
-  /** Latency spans: every commit() from start to end, as process.hrtime.bigint() numbers. */
+  /** Latency spans: every commit() from start to end, in performance.now() milliseconds. */
   onCommit?: (start: number, end: number) => void;
 }
 
@@ -154,9 +154,9 @@ export class SqliteTreeStore implements TreeStore {
     let bytes = 0;
     for (const e of change.upserts) bytes += e.data?.length ?? 0;
     const onCommit = this.onCommit;
-    const start = onCommit !== undefined ? Number(process.hrtime.bigint()) : 0;
+    const start = onCommit !== undefined ? performance.now() : 0;
     this.transact(bytes, () => this.commitTx(change));
-    if (onCommit !== undefined) onCommit(start, Number(process.hrtime.bigint()));
+    if (onCommit !== undefined) onCommit(start, performance.now());
   }
 
   replaceTree(deletes: number[], upserts: DbRow[], verify: (rows: DbRow[]) => boolean): boolean {

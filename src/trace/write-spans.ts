@@ -1,6 +1,6 @@
 /**
  * Always-on latency spans of replicated writes (issue 10): timestamps taken with
- * process.hrtime.bigint() at fixed points of a dcdb operation's path, kept for the last N writes and
+ * performance.now() at fixed points of a dcdb operation's path, kept for the last N writes and
  * summarised as per-stage percentiles for `pmxcfs-ts status --spans`.
  *
  * Two kinds of record:
@@ -10,16 +10,16 @@
  *   readable) -> deliver callback -> apply start -> SQLite commit start/end -> apply end.
  * An origin span links to the delivery of its own message, so its stages cover the whole path.
  *
- * Cost: a few hrtime reads and small object writes per write; nothing is allocated per stage and
+ * Cost: a dozen performance.now() reads and small object writes per write; nothing is allocated per stage and
  * summaries are computed only when asked. One process, one event loop: the "current" pointers
  * below are safe because every hook runs synchronously on that loop.
  */
 
-/** Nanoseconds from process.hrtime.bigint(), as a number (exact below 2^53 ns ≈ 104 days of uptime). */
+/** Nanoseconds on the monotonic clock of performance.now() (a double: no BigInt allocated per stamp). */
 export type Nanos = number;
 
 export function nowNs(): Nanos {
-  return Number(process.hrtime.bigint());
+  return performance.now() * 1e6;
 }
 
 export interface DeliveryRecord {
@@ -183,8 +183,9 @@ export class WriteSpans {
   private active: OriginSpan | null = null;
   /** The delivery being applied (between deliveryStart and deliveryEnd). */
   private delivery: DeliveryRecord | null = null;
-  /** The FUSE request whose handler is on the stack. */
-  private inHandler: { unique: bigint; at: Nanos } | null = null;
+  /** The FUSE request whose handler is on the stack (-1n: none). */
+  private inHandlerUnique = -1n;
+  private inHandlerAt: Nanos = 0;
 
   constructor(window = DEFAULT_WINDOW) {
     this.origins = new Ring(window);
@@ -193,17 +194,18 @@ export class WriteSpans {
 
   // ---- FUSE session ----
 
-  /** A FUSE request is about to be handled. */
+  /** A FUSE request is about to be handled (no allocation: this runs for every request). */
   requestIn(unique: bigint, at: Nanos): void {
-    this.inHandler = { unique, at };
+    this.inHandlerUnique = unique;
+    this.inHandlerAt = at;
   }
 
   /** Its handler returned; `pending`: with a promise, so the request stays open until replied(). */
   handlerReturned(pending: boolean): void {
-    const r = this.inHandler;
-    this.inHandler = null;
-    if (r === null || !pending) return;
-    this.openRequests.set(r.unique, r.at);
+    const unique = this.inHandlerUnique;
+    this.inHandlerUnique = -1n;
+    if (unique < 0n || !pending) return;
+    this.openRequests.set(unique, this.inHandlerAt);
     if (this.openRequests.size > MAX_OPEN) this.openRequests.delete(this.openRequests.keys().next().value!);
   }
 
@@ -229,9 +231,9 @@ export class WriteSpans {
   begin(): OriginSpan {
     let fuseUnique = -1n;
     let fuseIn = 0;
-    if (this.inHandler !== null) {
-      fuseUnique = this.inHandler.unique;
-      fuseIn = this.inHandler.at;
+    if (this.inHandlerUnique >= 0n) {
+      fuseUnique = this.inHandlerUnique;
+      fuseIn = this.inHandlerAt;
     } else {
       for (const [unique, at] of this.openRequests) {
         fuseUnique = unique;
@@ -281,7 +283,7 @@ export class WriteSpans {
   /** The submit resumed with its result; the span now waits for the FUSE reply (or ends here). */
   finished(s: OriginSpan): void {
     s.result = nowNs();
-    if (s.fuseUnique >= 0n && (this.openRequests.has(s.fuseUnique) || this.inHandler?.unique === s.fuseUnique)) {
+    if (s.fuseUnique >= 0n && (this.openRequests.has(s.fuseUnique) || this.inHandlerUnique === s.fuseUnique)) {
       const list = this.awaitingReply.get(s.fuseUnique);
       if (list === undefined) this.awaitingReply.set(s.fuseUnique, [s]);
       else list.push(s);

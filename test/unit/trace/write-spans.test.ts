@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, Ring, summarise, WriteSpans, type DeliveryRecord } from '../../../src/trace/write-spans';
+import { nowNs, quantile, Ring, summarise, WriteSpans, type DeliveryRecord } from '../../../src/trace/write-spans';
 
 function stage(summary: ReturnType<WriteSpans['summary']>, list: 'origin' | 'peer', name: string) {
   const s = summary[list].find((x) => x.stage === name);
@@ -46,10 +46,10 @@ describe('summarise', () => {
 describe('WriteSpans', () => {
   /** One replicated write as the daemon's hooks report it, in order. */
   function write(spans: WriteSpans, unique: bigint, count: number): void {
-    spans.requestIn(unique, Number(process.hrtime.bigint()));
+    spans.requestIn(unique, nowNs());
     const span = spans.begin();
     spans.handlerReturned(true);
-    span.quorum = Number(process.hrtime.bigint());
+    span.quorum = nowNs();
     span.encoded = span.quorum;
     spans.submitting(span);
     spans.sent(count);
@@ -57,7 +57,7 @@ describe('WriteSpans', () => {
     spans.submitted();
     spans.deliveryStart(span.encoded + 3, true);
     spans.applyStart();
-    spans.commit(Number(process.hrtime.bigint()), Number(process.hrtime.bigint()));
+    spans.commit(nowNs(), nowNs());
     spans.applyEnd();
     spans.resultOf(count);
     spans.deliveryEnd();
