@@ -49,6 +49,8 @@ export interface OriginSpan {
   delivery: DeliveryRecord | null;
   /** The waiter's promise resumed in DcdbClient. */
   result: Nanos;
+  /** The reply's write(2) to /dev/fuse started / returned (it wakes the caller). */
+  replyStart: Nanos;
   reply: Nanos;
 }
 
@@ -73,6 +75,7 @@ export const ORIGIN_STAGES: readonly StageDef<OriginSpan>[] = [
   { name: 'sqlite commit', duration: (s) => span(s.delivery?.commitStart ?? 0, s.delivery?.commitEnd ?? 0) },
   { name: 'apply end -> result', duration: (s) => span(s.delivery?.applyEnd ?? 0, s.result) },
   { name: 'result -> reply', duration: (s) => span(s.result, s.reply) },
+  { name: '  of which write(2) reply', duration: (s) => span(s.replyStart, s.reply) },
   { name: 'submit -> result', duration: (s) => span(s.submit, s.result) },
   { name: 'total (fuse-in -> reply)', duration: (s) => span(s.fuseIn, s.reply) },
 ];
@@ -209,14 +212,15 @@ export class WriteSpans {
     if (this.openRequests.size > MAX_OPEN) this.openRequests.delete(this.openRequests.keys().next().value!);
   }
 
-  /** The reply of an asynchronously answered request went out. */
-  replied(unique: bigint): void {
+  /** The reply of an asynchronously answered request went out; its write(2) started at `start`. */
+  replied(unique: bigint, start: Nanos): void {
     if (!this.openRequests.delete(unique)) return;
     const spans = this.awaitingReply.get(unique);
     if (spans === undefined) return;
     this.awaitingReply.delete(unique);
     const at = nowNs();
     for (const s of spans) {
+      s.replyStart = start;
       s.reply = at;
       this.origins.push(s);
     }
@@ -242,7 +246,7 @@ export class WriteSpans {
     }
     return {
       fuseIn, fuseUnique, submit: nowNs(), quorum: 0, encoded: 0, mcastStart: 0, mcastEnd: 0,
-      count: -1, delivery: null, result: 0, reply: 0,
+      count: -1, delivery: null, result: 0, replyStart: 0, reply: 0,
     };
   }
 

@@ -159,8 +159,9 @@ export class FuseSession {
 
   private settle(h: InHeader, r: HandlerResult): void {
     this.pending--;
+    const start = nowNs();
     this.reply(h, r);
-    writeSpans.replied(h.unique);
+    writeSpans.replied(h.unique, start);
     // The caller is now free to send its next request: be awake for it.
     if (this.pending === 0) this.drain();
   }

@@ -62,7 +62,7 @@ describe('WriteSpans', () => {
     spans.resultOf(count);
     spans.deliveryEnd();
     spans.finished(span);
-    spans.replied(unique);
+    spans.replied(unique, nowNs());
   }
 
   it('links a write from FUSE request to reply through its own delivery', () => {
@@ -72,7 +72,7 @@ describe('WriteSpans', () => {
     const s = spans.summary();
     expect(s.writes).toBe(2);
     expect(s.peerDeliveries).toBe(0);
-    for (const name of ['fuse-in -> submit', 'cpg_mcast_joined call', 'mcast -> own delivery wake', 'sqlite commit', 'result -> reply', 'total (fuse-in -> reply)']) {
+    for (const name of ['fuse-in -> submit', 'cpg_mcast_joined call', 'mcast -> own delivery wake', 'sqlite commit', 'result -> reply', '  of which write(2) reply', 'total (fuse-in -> reply)']) {
       expect(stage(s, 'origin', name).count).toBe(2);
     }
   });
@@ -102,7 +102,7 @@ describe('WriteSpans', () => {
     spans.handlerReturned(true);
     spans.finished(open);
     expect(spans.summary().writes).toBe(1);
-    spans.replied(5n);
+    spans.replied(5n, nowNs());
     expect(spans.summary().writes).toBe(2);
     spans.reset();
     expect(spans.summary().writes).toBe(0);
