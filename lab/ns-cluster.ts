@@ -92,11 +92,12 @@ function sweep(stateDir: string): void {
     }
   }
   for (const m of mounts) if (mountedAt(m)) spawnSync('umount', ['-l', m]);
-  removeQbShm(tracked.filter((t) => t.what.startsWith('corosync')).map((t) => t.pid));
+  // corosync's rings and the daemons' own IPC server rings (both name them after the server pid)
+  removeQbShm(tracked.filter((t) => t.what.startsWith('corosync') || t.what.startsWith('daemon')).map((t) => t.pid));
   fs.rmSync(stateDir, { recursive: true, force: true });
 }
 
-/** libqb shared-memory files of the given (ended) corosync pids in the host's /dev/shm. */
+/** libqb shared-memory files of the given (ended) server pids in the host's /dev/shm. */
 function removeQbShm(pids: number[]): void {
   if (pids.length === 0) return;
   let names: string[] = [];
