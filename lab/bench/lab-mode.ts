@@ -15,7 +15,8 @@ import { heal, labUp, partition, waitHealthy, waitQuorate } from '../lab';
 import { BASE_NODES, nodeByName } from '../topology';
 import { waitUntil } from '../wait';
 import type { BenchOptions } from './args';
-import { median, percentile } from './stats';
+import { percentile } from './stats';
+import { figureOf, labTable, replicatedWriteFigures, spansSection, type LabFigure } from './replicated';
 
 const PROBE = path.join(__dirname, 'lab-probe.js');
 const SOCKET = '/run/pve-cluster/pmxcfs-ts.sock';
@@ -69,6 +70,16 @@ async function shell(node: string, script: string): Promise<void> {
   });
 }
 
+/** node1's latency spans of its last replicated writes (pmxcfs-ts status --spans). */
+async function spansOf(node: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = spawn(dockerBin(), ['exec', node, 'pmxcfs-ts', 'status', '--spans'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', () => resolve(spansSection(out)));
+  });
+}
+
 async function daemonVersion(node: string): Promise<{ version: number; quorate: boolean }> {
   return (await run(node, 'version', { socket: SOCKET })) as unknown as { version: number; quorate: boolean };
 }
@@ -76,16 +87,6 @@ async function daemonVersion(node: string): Promise<{ version: number; quorate: 
 async function allDaemonsQuorate(): Promise<void> {
   await waitUntil('pmxcfs-ts quorate on node1..node3', () => Promise.all(BASE_NODES.map((n) => daemonVersion(n.name).catch(() => null))),
     (all) => all.every((s) => s?.quorate === true), { timeoutMs: 60_000, intervalMs: 250 });
-}
-
-export interface LabFigure {
-  key: string;
-  label: string;
-  unit: string;
-  value: number;
-  runs: number[];
-  yardstickC?: number;
-  goal?: string;
 }
 
 /** Time from writing on node1 to first sighting on node2 and node3, over `count` writes. */
@@ -133,21 +134,6 @@ async function resync(n: number): Promise<{ totalS: number; quorateS: number | n
   };
 }
 
-function fmt(v: number, unit: string): string {
-  if (!Number.isFinite(v)) return '-';
-  if (unit === '/s') return Math.round(v).toLocaleString('en-US');
-  if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(1);
-  return v < 10 ? v.toFixed(2) : v.toFixed(1);
-}
-
-function table(figures: readonly LabFigure[]): string {
-  const rows = [['figure', 'pmxcfs-ts', 'C pmxcfs', 'goal', 'runs'],
-    ...figures.map((f) => [f.label, `${fmt(f.value, f.unit)} ${f.unit}`, f.yardstickC === undefined ? '-' : `${fmt(f.yardstickC, f.unit)} ${f.unit}`,
-      f.goal ?? '-', f.runs.map((r) => fmt(r, f.unit)).join(' / ')])];
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
-}
-
 export async function runLabBench(options: BenchOptions, argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const seconds = Math.max(options.seconds, 3); // rate runs on the lab: at least 3 s each
   log('bringing the lab up from the current dist/ (reused when it is running)');
@@ -156,21 +142,13 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
   await allDaemonsQuorate();
   await shell('node1', `rm -rf ${WORK} && mkdir -p ${WORK}`);
   const figures: LabFigure[] = [];
-  const add = (f: Omit<LabFigure, 'value'>): void => void figures.push({ ...f, value: median(f.runs) });
+  const add = (f: Omit<LabFigure, 'value'>): void => void figures.push(figureOf(f));
+  let spans = '';
 
   try {
-    log(`atomic 1 KiB writes on node1, ${options.runs} x ${seconds} s`);
-    const atomic = [];
-    for (let i = 0; i < options.runs; i++) atomic.push((await run('node1', 'atomic', { dir: WORK, seconds })) as Record<string, number>);
-    add({ key: 'atomicWritesPerSecond', label: 'atomic 1 KiB writes (tmp + rename), node1', unit: '/s', runs: atomic.map((r) => r.perSecond!), yardstickC: 246, goal: '>= 492 /s' });
-    add({ key: 'atomicWriteP50Ms', label: '  latency p50', unit: 'ms', runs: atomic.map((r) => r.p50Ms!), yardstickC: 3.7, goal: '<= 3.7 ms' });
-    add({ key: 'atomicWriteP99Ms', label: '  latency p99', unit: 'ms', runs: atomic.map((r) => r.p99Ms!), yardstickC: 12 });
-
-    log(`lock pairs on node1, ${options.runs} x ${seconds} s`);
-    const locks = [];
-    for (let i = 0; i < options.runs; i++) locks.push((await run('node1', 'lock', { mount: '/etc/pve', seconds })) as Record<string, number>);
-    add({ key: 'lockPairsPerSecond', label: 'lock mkdir+rmdir pairs, node1', unit: '/s', runs: locks.map((r) => r.perSecond!), yardstickC: 442, goal: '>= 884 /s' });
-    add({ key: 'lockPairP50Ms', label: '  latency p50', unit: 'ms', runs: locks.map((r) => r.p50Ms!) });
+    figures.push(...(await replicatedWriteFigures((cmd, args) => run('node1', cmd, args),
+      { dir: WORK, mount: '/etc/pve', runs: options.runs, seconds, patterns: options.patterns }, log)));
+    spans = await spansOf('node1');
 
     log(`visibility of node1 writes on node2/node3, ${options.runs} x 200 writes`);
     const vis = [];
@@ -197,7 +175,7 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
   }
 
   process.stdout.write(`\npmxcfs-ts on the Docker lab (3 nodes, corosync knet, token 1000 ms): median of ${options.runs} run(s), ` +
-    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = reference daemon in 3 containers of this machine kind\n\n${table(figures)}\n`);
+    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = issue 10's three-node figures of the same client pattern\n\n${labTable(figures)}\n\n${spans}`);
   if (options.json !== undefined) {
     fs.writeFileSync(options.json, `${JSON.stringify({ date: new Date().toISOString(), command: ['npm', 'run', 'bench', '--', ...argv].join(' '),
       host: { kernel: os.release(), cpus: os.cpus().length, node: process.version }, runs: options.runs, secondsPerRun: seconds, figures }, null, 2)}\n`);

@@ -9,12 +9,14 @@ import { controlSocketPath, DEFAULT_LOG_LINES, MAX_LOG_LINES, type NodeStatus } 
 import { requestControl } from './control-client';
 import { EXIT_USAGE, judgeHealth, type HealthVerdict } from './health';
 import { probeMount, type MountProbe } from './mount-probe';
+import type { SpansSummary, StageSummary } from '../trace/write-spans';
 
 export const STATUS_USAGE = `Usage:
   pmxcfs-ts status [OPTION...] - health of the local pmxcfs-ts daemon
 
 Options:
   --json                Machine-readable output (one JSON object)
+  --spans               Also show the latency spans of the last replicated writes
   --socket=PATH         Control socket (default /run/pve-cluster/pmxcfs-ts.sock)
   --db=FILE             Find the socket beside this database (as the daemon's --db)
   --mount=DIR           Mount point to probe when the daemon does not answer (default ${DEFAULT_MOUNT})
@@ -27,6 +29,8 @@ DFSM error, database error), 2 daemon not running or not answering, 64 usage err
 
 export interface StatusArgs {
   json: boolean;
+  /** Also print the write latency spans (always in --json). */
+  spans: boolean;
   socket: string;
   mount: string;
   timeoutMs: number;
@@ -37,6 +41,7 @@ export type StatusArgsResult = { kind: 'run'; args: StatusArgs } | { kind: 'help
 
 export function parseStatusArgs(argv: readonly string[]): StatusArgsResult {
   let json = false;
+  let spans = false;
   let socket: string | undefined;
   let db = DEFAULT_DB;
   let mount = DEFAULT_MOUNT;
@@ -45,8 +50,9 @@ export function parseStatusArgs(argv: readonly string[]): StatusArgsResult {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
-    if (arg === '--json') {
-      json = true;
+    if (arg === '--json' || arg === '--spans') {
+      if (arg === '--json') json = true;
+      else spans = true;
       continue;
     }
     const eq = arg.indexOf('=');
@@ -65,7 +71,7 @@ export function parseStatusArgs(argv: readonly string[]): StatusArgsResult {
       else logLines = n;
     }
   }
-  return { kind: 'run', args: { json, socket: socket ?? controlSocketPath(db), mount, timeoutMs, logLines } };
+  return { kind: 'run', args: { json, spans, socket: socket ?? controlSocketPath(db), mount, timeoutMs, logLines } };
 }
 
 /** The whole report, also the `--json` output. */
@@ -111,7 +117,7 @@ export async function runStatusCommand(argv: readonly string[]): Promise<number>
     return EXIT_USAGE;
   }
   const { report, verdict } = await collectReport(parsed.args);
-  process.stdout.write(parsed.args.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  process.stdout.write(parsed.args.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, parsed.args.spans));
   return verdict.exitCode;
 }
 
@@ -128,7 +134,7 @@ function duration(s: number): string {
 }
 
 /** The human summary. */
-export function renderText(r: StatusReport): string {
+export function renderText(r: StatusReport, spans = false): string {
   const out: string[] = [];
   out.push(`health:    ${r.healthy ? 'OK' : 'UNHEALTHY'}`);
   for (const p of r.problems) out.push(`  problem: ${p}`);
@@ -162,6 +168,7 @@ export function renderText(r: StatusReport): string {
       out.push(`  ${l.name.padEnd(32)} held ${duration(l.age)}, writer ${l.writer}, ${exp}`);
     }
   }
+  if (spans && s.writeSpans !== undefined) out.push(...renderSpans(s.writeSpans));
   if (s.clusterLog.length > 0) {
     out.push('cluster log (newest first):');
     for (const e of s.clusterLog) {
@@ -169,4 +176,20 @@ export function renderText(r: StatusReport): string {
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The latency spans as two tables (µs per stage: p50 p90 p99 max). */
+export function renderSpans(w: SpansSummary): string[] {
+  const out: string[] = [];
+  const table = (title: string, rows: StageSummary[]) => {
+    out.push(title);
+    out.push(`  ${'stage'.padEnd(28)} ${'n'.padStart(5)} ${'p50 µs'.padStart(9)} ${'p90 µs'.padStart(9)} ${'p99 µs'.padStart(9)} ${'max µs'.padStart(9)}`);
+    for (const r of rows) {
+      const cell = (v: number) => v.toFixed(1).padStart(9);
+      out.push(`  ${r.stage.padEnd(28)} ${String(r.count).padStart(5)} ${cell(r.p50)} ${cell(r.p90)} ${cell(r.p99)} ${cell(r.max)}`);
+    }
+  };
+  table(`write spans: last ${w.writes} own replicated writes (window ${w.window})`, w.origin);
+  table(`delivery spans: last ${w.peerDeliveries} writes of other nodes applied here`, w.peer);
+  return out;
 }

@@ -22,6 +22,7 @@ import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
 import { startIpcService, type IpcService } from '../ipc/ipc-service';
 import { RrdWriter } from '../rrd/rrd-writer';
+import { writeSpans } from '../trace/write-spans';
 
 export class StartupError extends Error {}
 
@@ -75,7 +76,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     const create = !existsSync(o.db);
     let store: SqliteTreeStore;
     try {
-      store = SqliteTreeStore.open(o.db);
+      store = SqliteTreeStore.open(o.db, { onCommit: (startMs, endMs) => writeSpans.commit(startMs * 1e6, endMs * 1e6) });
     } catch (e) {
       return fail(`unable to open database '${o.db}': ${(e as Error).message} (file left untouched)`);
     }

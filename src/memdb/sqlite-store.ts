@@ -87,6 +87,8 @@ export interface SqliteStoreOptions {
   largeCommitBytes?: number;
   /** Tests only: called at each step of a commit outside WAL (a crash test kills itself there). */
   largeCommitStep?: (step: LargeCommitStep) => void;
+  /** Latency spans: every commit() from start to end, in performance.now() milliseconds. */
+  onCommit?: (start: number, end: number) => void;
 }
 
 /** Steps of a commit outside WAL: the switch succeeded; the transaction committed; WAL is back. */
@@ -105,6 +107,7 @@ export class SqliteTreeStore implements TreeStore {
   private readonly updateRow: Database.Statement;
   private readonly insertRow: Database.Statement;
   private readonly deleteRow: Database.Statement;
+  private readonly onCommit: ((start: number, end: number) => void) | undefined;
   private readonly commitTx: (change: Change) => void;
   private readonly largeCommitBytes: number;
   private readonly largeCommitStep: ((step: LargeCommitStep) => void) | undefined;
@@ -115,6 +118,7 @@ export class SqliteTreeStore implements TreeStore {
   private constructor(readonly file: string, readonly db: Database.Database, options: SqliteStoreOptions) {
     this.largeCommitBytes = options.largeCommitBytes ?? LARGE_COMMIT_BYTES;
     this.largeCommitStep = options.largeCommitStep;
+    this.onCommit = options.onCommit;
     this.selectAll = db.prepare(LOAD_ALL_SQL).safeIntegers(true);
     this.updateRow = db.prepare(
       'UPDATE tree SET parent = ?, version = ?, writer = ?, mtime = ?, type = ?, name = ?, data = ? WHERE inode = ?',
@@ -159,7 +163,10 @@ export class SqliteTreeStore implements TreeStore {
   commit(change: Change): void {
     let bytes = 0;
     for (const e of change.upserts) bytes += e.data?.length ?? 0;
+    const onCommit = this.onCommit;
+    const start = onCommit !== undefined ? performance.now() : 0;
     this.transact(bytes, () => this.commitTx(change));
+    if (onCommit !== undefined) onCommit(start, performance.now());
   }
 
   replaceTree(deletes: number[], upserts: DbRow[], verify: (rows: DbRow[]) => boolean): boolean {
