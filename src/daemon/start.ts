@@ -16,7 +16,8 @@ import { acquireLockFile } from './flock';
 import { Logger } from './logger';
 import type { DaemonOptions } from './options';
 import { pidFilePath } from './pidfile';
-import { ensureWwwDataGroup, prepareMountPoint } from './system-setup';
+import { ensureWwwDataGroup } from './system-setup';
+import { prepareMountPoint } from './mount-point';
 import { controlSocketPath } from './control-protocol';
 import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
@@ -98,7 +99,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     });
     running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf, rrd });
 
-    const mountError = prepareMountPoint(o.mount);
+    const mountError = await prepareMountPoint(o.mount, (msg) => logger.log('main', 'notice', msg));
     if (mountError !== null) fail(mountError);
     const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
     try {
