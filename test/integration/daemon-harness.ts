@@ -18,7 +18,7 @@ export interface DaemonHandle {
   /** Mount id of what was mounted at mnt before the daemon started (a dead mount it will replace). */
   mountIdBefore: number | undefined;
   stderr: () => string;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
+  /** Resolves with the exit code (or signal name) once the process has exited and its stderr is read. */
   exited: Promise<number | string>;
 }
 
@@ -89,8 +89,9 @@ export function spawnDaemon(o: StartOptions = {}): DaemonHandle {
   });
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  // 'close', not 'exit': 'exit' may come before the last stderr bytes, which tests read right after.
   const exited = new Promise<number | string>((res) =>
-    proc.on('exit', (code, signal) => res(code ?? signal ?? 'unknown')),
+    proc.on('close', (code, signal) => res(code ?? signal ?? 'unknown')),
   );
   return { dir, mnt, db, proc, mountIdBefore, stderr: () => err, exited };
 }
