@@ -69,7 +69,7 @@ function pveMounted(): boolean {
 }
 
 function waitGone(pid: string): void {
-  sh(`i=0; while kill -0 ${pid} 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done`);
+  sh(`i=0; while kill -0 ${pid} 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done`);
 }
 
 describe('Debian package: install, run under the unit command line, uninstall', () => {
