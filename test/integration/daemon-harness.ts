@@ -114,11 +114,11 @@ export async function startDaemon(o: StartOptions = {}): Promise<DaemonHandle> {
   return d;
 }
 
-/** SIGTERM our daemon and wait for it to exit; SIGKILL if it does not within 20 s. */
+/** SIGTERM our daemon and wait for it to exit; SIGKILL if it does not within 60 s (a hang, not slowness). */
 export async function stopDaemon(d: DaemonHandle): Promise<number | string> {
   if (d.proc.exitCode === null && d.proc.signalCode === null) {
     d.proc.kill('SIGTERM');
-    const timer = setTimeout(() => d.proc.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => d.proc.kill('SIGKILL'), 60_000);
     const r = await d.exited;
     clearTimeout(timer);
     return r;
