@@ -115,7 +115,7 @@ async function findDaemon(args: StatusArgs): Promise<{ socket: string; answer: D
     }
     const answer = s.socket === args.socket ? first : await askDaemon(s.socket, args);
     if (answer.status !== null && resolve(answer.status.mount) === mountPoint) return { socket: s.socket, answer };
-    notes.push(`${mountPoint} is served by ${describeServer(s.server)}, which does not answer on ${s.socket}: ${answer.error?.replace(/^daemon not running: /, "") ?? `it serves ${answer.status?.mount}`}`);
+    notes.push(`${mountPoint} is served by ${describeServer(s.server)}, which does not answer on ${s.socket}: ${answer.error?.replace(/^daemon not running: /, '') ?? `it serves ${answer.status?.mount}`}`);
   }
   if (first.status !== null) {
     notes.unshift(`the daemon on ${args.socket} serves ${first.status.mount}, not ${mountPoint}`);
