@@ -79,6 +79,19 @@ describe('persistence', () => {
     expect(fs.readFileSync(join(d2.mnt, 'open-at-exit'), 'utf8')).toBe('pending');
   });
 
+  it('SIGTERM right after the mount appears (start-up not finished) still unmounts cleanly and exits 0', async () => {
+    const dir = tempDir();
+    for (let round = 0; round < 5; round++) {
+      const d = track(spawnDaemon({ dir }));
+      // Poll fast: the point is to hit the moments between the mount and the end of start-up.
+      const deadline = Date.now() + 60_000;
+      while (!isMounted(d.mnt) && d.proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      d.proc.kill('SIGTERM');
+      expect(await d.exited, d.stderr()).toBe(0);
+      expect(isMounted(d.mnt)).toBe(false);
+    }
+  });
+
   it('an unmount from outside ends the daemon like SIGTERM: what was written is kept, exit 0', async () => {
     const d1 = track(await startDaemon());
     fs.writeFileSync(join(d1.mnt, 'before-umount'), 'kept');
