@@ -16,7 +16,8 @@ import { acquireLockFile } from './flock';
 import { Logger } from './logger';
 import type { DaemonOptions } from './options';
 import { pidFilePath } from './pidfile';
-import { ensureWwwDataGroup, prepareMountPoint } from './system-setup';
+import { ensureWwwDataGroup } from './system-setup';
+import { prepareMountPoint } from './mount-point';
 import { controlSocketPath } from './control-protocol';
 import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
@@ -100,9 +101,12 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     });
     running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf, rrd });
 
-    const mountError = prepareMountPoint(o.mount);
+    const mountError = await prepareMountPoint(o.mount, (msg) => logger.log('main', 'notice', msg));
     if (mountError !== null) fail(mountError);
     const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
+    // Listen for SIGTERM/SIGINT before mounting: one that comes while the rest starts up must end in
+    // a clean unmount, not in Node's default exit that leaves a dead mount behind.
+    const terminated = waitForTermination();
     try {
       // Like the reference, whose FUSE loop then returns: the mount is gone, so the daemon ends.
       mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), { onGone: () => mountGone() });
@@ -133,7 +137,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       closeSync(o.readyFd!);
     }
 
-    await Promise.race([waitForTermination(), mountLost]);
+    await Promise.race([terminated, mountLost]);
     logger.log('main', 'notice', 'teardown filesystem');
     const flushed = await fs.flushAll();
     if (flushed < 0) logger.log('main', 'err', `committing buffered writes failed (${flushed})`);

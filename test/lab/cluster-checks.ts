@@ -19,7 +19,7 @@ export async function shOk(node: string, script: string, timeoutMs = 60_000): Pr
 
 /** `pmxcfs-ts status --json` on a node (null when the daemon does not answer). */
 export async function daemonStatus(node: string): Promise<DaemonStatus | null> {
-  const r = await execIn(node, ['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 20_000 });
+  const r = await execIn(node, ['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 60_000 });
   try {
     return (JSON.parse(r.stdout) as { status: DaemonStatus | null }).status;
   } catch {
@@ -139,7 +139,7 @@ export async function daemonPid(node: string): Promise<number | null> {
 }
 
 /** Wait until /etc/pve on the node is no FUSE mount any more (the entrypoint unmounts a dead daemon's). */
-export async function waitUnmounted(node: string, timeoutMs = 30_000): Promise<void> {
+export async function waitUnmounted(node: string, timeoutMs = 60_000): Promise<void> {
   await waitUntil(
     `/etc/pve unmounted on ${node}`,
     () => shIn(node, "awk '$2==\"/etc/pve\"' /proc/mounts"),
@@ -156,13 +156,13 @@ export async function waitUnmounted(node: string, timeoutMs = 30_000): Promise<v
 export async function execDaemon(node: string, env: Record<string, string> = {}): Promise<void> {
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const cmd = `exec /usr/local/bin/node ${MAIN} -f --mount /etc/pve --db ${DB} --nodename ${node} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
-  const r = await docker(['exec', '-d', ...envArgs, node, 'sh', '-c', cmd], { timeoutMs: 30_000 });
+  const r = await docker(['exec', '-d', ...envArgs, node, 'sh', '-c', cmd], { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`starting the daemon on ${node} failed: ${r.stderr.trim()}`);
   await waitUntil(
     `pmxcfs-ts mounted /etc/pve on ${node}`,
     () => shIn(node, "awk '$2==\"/etc/pve\"{print $3}' /proc/mounts"),
     (x) => x.stdout.trim().startsWith('fuse'),
-    { timeoutMs: 30_000, intervalMs: 200 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
 }
 
@@ -172,7 +172,7 @@ export async function stopDaemon(node: string, signal: 'TERM' | 'KILL'): Promise
   if (pid === null) throw new Error(`no pmxcfs-ts daemon running on ${node}`);
   await shOk(node, `kill -${signal} ${pid}`);
   await waitUntil(`daemon ${pid} gone on ${node}`, () => shIn(node, `kill -0 ${pid}`), (r) => r.code !== 0, {
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
     intervalMs: 200,
   });
   await waitUnmounted(node);

@@ -41,7 +41,7 @@ describe('fencing and guest recovery', () => {
 
     await fence('node1');
     for (const n of ['node2', 'node3']) {
-      await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 30_000 });
+      await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 60_000 });
       await waitDaemonQuorate(n, true);
     }
 
@@ -83,7 +83,7 @@ describe('fencing and guest recovery', () => {
       'guest 100 on node2 in node1\'s .vmlist',
       () => readJsonFile<Vmlist>('node1', '.vmlist'),
       (v) => v.ids?.['100']?.node === 'node2',
-      { timeoutMs: 30_000, intervalMs: 300 },
+      { timeoutMs: 60_000, intervalMs: 300 },
     );
     expect(value.ids?.['100']).toMatchObject({ node: 'node2', type: 'qemu' });
 

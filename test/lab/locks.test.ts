@@ -122,7 +122,7 @@ describe('cluster locks', () => {
     expect((await remoteFs('node3', [{ op: 'utimes', path: lock, atime: 0, mtime: 0 }]))[0]!.code).toBe('EACCES');
     for (const n of NAMES) {
       await waitUntil(`lock removed on ${n}`, () => lockExists(n, 'e2e-expiry'), (exists) => !exists, {
-        timeoutMs: 30_000,
+        timeoutMs: 60_000,
         intervalMs: 200,
       });
     }

@@ -39,7 +39,7 @@ async function mounted(node: string): Promise<boolean> {
  */
 export async function stopDaemon(node: string): Promise<void> {
   const exits = async (): Promise<number> =>
-    ((await docker(['logs', node], { timeoutMs: 15_000 })).stdout.match(/pmxcfs-ts exited/g) ?? []).length;
+    ((await docker(['logs', node], { timeoutMs: 60_000 })).stdout.match(/pmxcfs-ts exited/g) ?? []).length;
   const pids = await daemonPids(node);
   // The entrypoint's child runs without --ready-fd (a daemonized one was started with it).
   const args = pids.length ? (await shIn(node, `ps -o args= -p ${pids.join(',')}`)).stdout : '';
@@ -50,10 +50,10 @@ export async function stopDaemon(node: string): Promise<void> {
     `pmxcfs-ts stopped on ${node}`,
     async () => ({ pids: await daemonPids(node), mounted: await mounted(node) }),
     (s) => s.pids.length === 0 && !s.mounted,
-    { timeoutMs: 20_000, intervalMs: 200 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
   // The entrypoint unmounts after its child exits: let it be done before anyone mounts again.
-  if (ownChild) await waitUntil(`the entrypoint of ${node} saw its daemon exit`, exits, (n) => n > before, { timeoutMs: 10_000, intervalMs: 100 });
+  if (ownChild) await waitUntil(`the entrypoint of ${node} saw its daemon exit`, exits, (n) => n > before, { timeoutMs: 60_000, intervalMs: 100 });
 }
 
 /** Start pmxcfs-ts as a service would: it daemonizes once /etc/pve is mounted. */
@@ -69,7 +69,7 @@ export async function stopCorosync(node: string): Promise<void> {
     `corosync stopped on ${node}`,
     async () => (await shIn(node, 'pgrep -x corosync')).code,
     (code) => code !== 0,
-    { timeoutMs: 20_000, intervalMs: 200 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
 }
 

@@ -22,7 +22,7 @@ describe('recovery by copying config.db to a replacement node', () => {
     for (let i = 0; i < 20; i++) await writeAtomic('node3', `${DIR}/sub/file-${i}.cfg`, `node3 wrote ${i}\n`.repeat(i + 1));
     await writeAtomic('node3', '/etc/pve/nodes/node3/qemu-server/9931.conf', 'name: recover-me\nmemory: 512\n');
     // Everything node3 wrote is on node1 too before the hardware "dies".
-    await waitUntil('node3 files on node1', () => sh('node1', `ls ${DIR}/sub | wc -l`), (n) => n.trim() === '20', { timeoutMs: 30_000 });
+    await waitUntil('node3 files on node1', () => sh('node1', `ls ${DIR}/sub | wc -l`), (n) => n.trim() === '20', { timeoutMs: 60_000 });
     before = await listing('node3', '/etc/pve', { modes: false });
   });
 
@@ -36,7 +36,7 @@ describe('recovery by copying config.db to a replacement node', () => {
   it('rebuilds node3 from its config.db and /etc/corosync and it rejoins with the cluster tree', async () => {
     // 1. The hardware dies: no shutdown, the daemon's last commits may be only in config.db-wal.
     await fence('node3');
-    await waitQuorate(nodeByName('node1')!, true, { members: 2, timeoutMs: 30_000 });
+    await waitQuorate(nodeByName('node1')!, true, { members: 2, timeoutMs: 60_000 });
 
     // 2. Take node3's files from the dead machine's disk: config.db with its WAL (SQLite replays it
     //    when the file is opened), and /etc/corosync/{authkey,corosync.conf}.
@@ -84,9 +84,9 @@ describe('recovery by copying config.db to a replacement node', () => {
       expect((await readBytes('node3', `${DIR}/meanwhile-${i}.cfg`)).toString()).toBe(`written while node3 was dead ${i}\n`);
     }
     await waitUntil('same version on node1 and node3', async () => [await daemonStatus('node1'), await daemonStatus('node3')],
-      ([a, b]) => a!.status !== null && a!.status.version === b!.status?.version, { timeoutMs: 30_000 });
+      ([a, b]) => a!.status !== null && a!.status.version === b!.status?.version, { timeoutMs: 60_000 });
     expect(await listing('node3')).toEqual(await listing('node1'));
     await writeAtomic('node3', `${DIR}/after-rejoin.cfg`, 'node3 is back\n');
-    await waitUntil('node3 write on node2', () => shIn('node2', `cat ${DIR}/after-rejoin.cfg`), (r) => r.stdout === 'node3 is back\n', { timeoutMs: 30_000 });
+    await waitUntil('node3 write on node2', () => shIn('node2', `cat ${DIR}/after-rejoin.cfg`), (r) => r.stdout === 'node3 is back\n', { timeoutMs: 60_000 });
   });
 });

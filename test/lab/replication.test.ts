@@ -44,7 +44,7 @@ describe('replication across node1..node3', () => {
         `all three files on ${reader}`,
         () => remoteFs(reader, NAMES.map((w) => ({ op: 'read' as const, path: `${DIR}/from-${w}` }))),
         (rs) => rs.every((r) => r.ok),
-        { timeoutMs: 30_000, intervalMs: 200 },
+        { timeoutMs: 60_000, intervalMs: 200 },
       );
       value.forEach((r, i) => expect(r.data, `${reader} reads from-${NAMES[i]}`).toBe(content(NAMES[i]!)));
     }
@@ -83,7 +83,7 @@ describe('replication across node1..node3', () => {
       'the same guests in .vmlist on every node',
       () => Promise.all(NAMES.map((n) => readJsonFile<Vmlist>(n, '.vmlist'))),
       (all) => all.every((v) => JSON.stringify(guests(v)) === JSON.stringify(guests(all[0]!)) && guests(v)['1002'] !== undefined),
-      { timeoutMs: 30_000, intervalMs: 300 },
+      { timeoutMs: 60_000, intervalMs: 300 },
     );
     for (const v of value) expect(guests(v)).toMatchObject({ '1001': 'node2/qemu', '1002': 'node3/lxc' });
     expect(guests(value[1]!)).toEqual(guests(value[0]!));
@@ -96,7 +96,7 @@ describe('replication across node1..node3', () => {
       'the same cluster log on every node',
       () => Promise.all(NAMES.map((n) => readJsonFile<ClusterLog>(n, '.clusterlog'))),
       (all) => all.every((l) => JSON.stringify(key(l)) === JSON.stringify(key(all[0]!))),
-      { timeoutMs: 30_000, intervalMs: 300 },
+      { timeoutMs: 60_000, intervalMs: 300 },
     );
     for (const n of NAMES) expect(value[0]!.data.some((e) => e.node === n && e.msg === 'starting cluster log'), n).toBe(true);
     expect(key(value[1]!)).toEqual(key(value[0]!));

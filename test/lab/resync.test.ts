@@ -34,7 +34,7 @@ describe('resync of a node that missed changes, and a node added later', () => {
   it(`node3 stopped while ${FILES} files are written (and older entries change) catches up when started`, async () => {
     const stop = await docker(['stop', '-t', '20', 'node3'], { timeoutMs: 60_000 });
     expect(stop.code, stop.stderr).toBe(0);
-    for (const n of ['node1', 'node2']) await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 30_000 });
+    for (const n of ['node1', 'node2']) await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 60_000 });
     await waitDcdbSynced(['node1', 'node2'], 2);
 
     const w = await writeMany('node1', { dir: DIR, prefix: 'f', count: FILES, tag: 'while node3 was down' });

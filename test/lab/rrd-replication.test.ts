@@ -43,7 +43,7 @@ let lastTime = 0;
 const sampleTime = (): number => (lastTime = Math.max(Math.floor(Date.now() / 1000), lastTime + 1));
 
 /** Wait until `file` on `node` decodes and its last update is `time`; returns the header. */
-async function waitRrdUpdated(node: string, file: string, time: number, timeoutMs = 30_000): Promise<RrdHeader> {
+async function waitRrdUpdated(node: string, file: string, time: number, timeoutMs = 60_000): Promise<RrdHeader> {
   const { value } = await waitUntil(
     `${RRD_DIR}/${file} on ${node} updated at ${time}`,
     () => rrdFileOn(node, file),
@@ -118,7 +118,7 @@ describe('RRD replication across node1..node3', () => {
         `both samples in /etc/pve/.rrd on ${n}`,
         () => rrdDumpOn(n),
         (d) => d.get('pve2-node/node1') === nodeSample(t1) && d.get('pve2-storage/node1/local') === storageSample(t1),
-        { timeoutMs: 15_000, intervalMs: 500 }, // the dump is cached for 2 s
+        { timeoutMs: 60_000, intervalMs: 500 }, // the dump is cached for 2 s
       );
       expect(value.get('pve2-node/node1'), n).toBe(nodeSample(t1));
       expect(value.get('pve2-storage/node1/local'), n).toBe(storageSample(t1));
@@ -151,7 +151,7 @@ describe('RRD replication across node1..node3', () => {
       'the marker in /etc/pve/.rrd on node1',
       () => rrdDumpOn('node1'),
       (d) => d.get('pve2-storage/node2/marker') === storageSample(tm),
-      { timeoutMs: 15_000, intervalMs: 500 }, // the dump is cached for 2 s
+      { timeoutMs: 60_000, intervalMs: 500 }, // the dump is cached for 2 s
     );
     expect(dump.get('pve2-node/node2')).toBe('this:is:not:a:sample');
     expect(dump.get('pve2-node/node2/extra')).toBe(nodeSample(tm));
@@ -204,7 +204,7 @@ describe('RRD replication across node1..node3', () => {
       'the after-heal sample in /etc/pve/.rrd on node3',
       () => rrdDumpOn('node3'),
       (d) => d.has('pve2-storage/node1/after-heal'),
-      { timeoutMs: 15_000, intervalMs: 500 },
+      { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(dump.value.get('pve2-storage/node1/partition')).toBeUndefined();
     expect(dump.value.get('pve2-node/node1')).toBe(nodeSample(t1));
@@ -218,7 +218,7 @@ describe('RRD replication across node1..node3', () => {
         `node1's latest sample in /etc/pve/.rrd on ${n}`,
         () => rrdDumpOn(n),
         (d) => d.get('pve2-node/node1') === nodeSample(t4),
-        { timeoutMs: 15_000, intervalMs: 500 },
+        { timeoutMs: 60_000, intervalMs: 500 },
       );
       expect(value.get('pve2-node/node1'), n).toBe(nodeSample(t4));
     }

@@ -38,6 +38,11 @@ function lib(): Libc {
   return libc;
 }
 
+/** Detaches whatever is mounted at `dir` (umount2 MNT_DETACH, like `umount -l`): 0 or -errno. */
+export function detachMount(dir: string): number {
+  return lib().umount2(dir, MNT_DETACH) === 0 ? 0 : -koffi.errno();
+}
+
 export class MountError extends Error {
   constructor(message: string, readonly errno: number) {
     super(message);
