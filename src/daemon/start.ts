@@ -103,7 +103,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
     try {
       // Like the reference, whose FUSE loop then returns: the mount is gone, so the daemon ends.
-      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), { onGone: () => mountGone() });
+      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), {
+        onGone: () => mountGone(),
+        changes: running.backend,
+      });
     } catch (e) {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }

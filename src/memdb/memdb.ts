@@ -89,6 +89,16 @@ export interface MemDbListener {
   treeReloaded(): void;
 }
 
+/**
+ * What one applied change did to the tree, for caches of it (the kernel's, src/fuse/kernel-cache.ts):
+ * the content or times of an existing entry, a name that appeared or went, or the whole tree.
+ */
+export type TreeChange =
+  | { kind: 'content'; path: string }
+  | { kind: 'name'; op: 'create' | 'mkdir' | 'delete'; path: string }
+  | { kind: 'name'; op: 'rename'; path: string; to: string }
+  | { kind: 'reload' };
+
 const STATFS_BLOCKS = MEMDB_MAX_FSSIZE / MEMDB_BLOCKSIZE;
 const STATFS_NAMEMAX = 256;
 
@@ -100,6 +110,7 @@ export class MemDb {
   private inodes: Map<number, Entry>;
   private errorFlag = false;
   private listener: MemDbListener | undefined;
+  private readonly observers = new Set<(change: TreeChange) => void>();
   private readonly vms = new VmRegistry();
   private readonly locks = new LockTable();
   /** Σ file sizes, for statfs. */
@@ -149,6 +160,16 @@ export class MemDb {
 
   setListener(l: MemDbListener): void {
     this.listener = l;
+  }
+
+  /** Calls `fn` after every applied change (synchronously, before apply returns); returns the unsubscribe. */
+  observe(fn: (change: TreeChange) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  private emit(change: TreeChange): void {
+    for (const fn of this.observers) fn(change);
   }
 
   // ---- reads ----
@@ -364,6 +385,7 @@ export class MemDb {
       }
     }
     this.listener?.treeReloaded();
+    this.emit({ kind: 'reload' });
   }
 
   private resolve(parts: readonly string[]): Entry | undefined {
@@ -439,6 +461,7 @@ export class MemDb {
     p.dir.children!.set(entry.name, entry);
     this.inodes.set(entry.inode, entry);
     if (isLockDirParts(p.parts)) this.locks.set(p.parts.join('/'), entryLockChecksum(entry), now);
+    this.emit({ kind: 'name', op: 'mkdir', path: p.parts.join('/') });
     return 0;
   }
 
@@ -476,6 +499,7 @@ export class MemDb {
       if (cfg !== undefined) this.vms.register(cfg);
     }
     this.changed(p.parts.join('/'));
+    this.emit(existing !== undefined ? { kind: 'content', path: p.parts.join('/') } : { kind: 'name', op: 'create', path: p.parts.join('/') });
     return count;
   }
 
@@ -496,6 +520,7 @@ export class MemDb {
     e.mtime = mtime;
     if (isLock) this.locks.set(p.parts.join('/'), entryLockChecksum(e), now);
     this.changed(p.parts.join('/'));
+    this.emit({ kind: 'content', path: p.parts.join('/') });
     return 0;
   }
 
@@ -510,6 +535,7 @@ export class MemDb {
     this.bumpRoot(origin.writer, origin.mtime);
     this.detach(e, parts);
     this.changed(parts.join('/'));
+    this.emit({ kind: 'name', op: 'delete', path: parts.join('/') });
     return 0;
   }
 
@@ -569,6 +595,7 @@ export class MemDb {
     if (toCfg !== undefined) this.vms.register(toCfg);
     this.changed(fromParts.join('/'));
     this.changed(p.parts.join('/'));
+    this.emit({ kind: 'name', op: 'rename', path: fromParts.join('/'), to: p.parts.join('/') });
     return 0;
   }
 
