@@ -44,8 +44,12 @@ export function rssKiB(pid: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** RSS once it stopped moving by more than 1 % over 1 s (GC and SQLite settle), at most 15 s. */
+/**
+ * RSS once the daemon was quiet for 6 s (its idle collection, src/daemon/idle-gc.ts, runs after
+ * 2-4 s) and then stopped moving by more than 1 % over 1 s; at most 15 s more.
+ */
 async function steadyRss(pid: number): Promise<number> {
+  await sleep(6000);
   let last = rssKiB(pid);
   for (let i = 0; i < 15; i++) {
     await sleep(1000);

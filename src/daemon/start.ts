@@ -22,6 +22,7 @@ import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
 import { startIpcService, type IpcService } from '../ipc/ipc-service';
 import { RrdWriter } from '../rrd/rrd-writer';
+import { startIdleGc } from './idle-gc';
 
 export class StartupError extends Error {}
 
@@ -59,9 +60,11 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let control: ControlServer | undefined;
   let ipc: IpcService | undefined;
   let rrd: RrdWriter | undefined;
+  let stopIdleGc: () => void = () => {};
   let mountGone: () => void = () => {};
   const mountLost = new Promise<void>((resolve) => (mountGone = resolve));
   const releaseAll = async (): Promise<void> => {
+    stopIdleGc();
     ipc?.stop();
     if (control) await control.close();
     if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
@@ -111,6 +114,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
     logger.log('main', 'notice', `pmxcfs-ts started in ${mode} mode, mounted at ${o.mount}, database ${o.db}`);
+    const tree = memdb;
+    stopIdleGc = startIdleGc(() => tree.version);
 
     // The operator's status socket; the daemon runs on without it if it cannot be made.
     const statusCtx = { backend: running.backend, nodename: o.nodename, mode, mount: o.mount, db: o.db, pid: process.pid, starttime, debug: () => logger.enabled() };

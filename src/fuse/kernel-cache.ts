@@ -58,7 +58,11 @@ export class KernelCache {
   private readonly expected = new Map<string, Expectation[]>();
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly nodes: NodeTable, private readonly notifier: KernelNotifier, private readonly source: CacheSource | undefined) {}
+  constructor(
+    private readonly nodes: NodeTable,
+    private readonly notifier: Pick<KernelNotifier, 'invalidateAttributes' | 'invalidatePages' | 'dropAllNames' | 'settled'>,
+    private readonly source: CacheSource | undefined,
+  ) {}
 
   /** Decided at INIT: caching needs INC_EPOCH (7.44) and a source of changes. */
   start(kernelMinor: number): boolean {
