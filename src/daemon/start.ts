@@ -114,8 +114,6 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
     logger.log('main', 'notice', `pmxcfs-ts started in ${mode} mode, mounted at ${o.mount}, database ${o.db}`);
-    const tree = memdb;
-    stopIdleGc = startIdleGc(() => tree.version);
 
     // The operator's status socket; the daemon runs on without it if it cannot be made.
     const statusCtx = { backend: running.backend, nodename: o.nodename, mode, mount: o.mount, db: o.db, pid: process.pid, starttime, debug: () => logger.enabled() };
@@ -133,6 +131,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     } catch (e) {
       logger.log('main', 'err', `IPC service not available: ${(e as Error).message}`);
     }
+
+    const tree = memdb;
+    stopIdleGc = startIdleGc(() => tree.version);
 
     if (daemonized) {
       writeSync(o.readyFd!, '1');

@@ -6,21 +6,14 @@
  * uncached status file), stat/read/readdir on B must show the new state — no waiting. Quorum
  * flapping: as soon as B's `.members` says quorate 0/1, the modes and the EACCES follow.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, corosyncAvailable } from '../helpers/corosync';
-import { cleanup, errnoOf, isMounted, MAIN_JS, makeTempDir, startDaemon, waitUntil, type DaemonHandle } from './daemon-harness';
+import { startClusterNode, stopClusterNodes, type ClusterNode } from './cluster-node';
+import { cleanup, errnoOf, startDaemon, waitUntil, type DaemonHandle } from './daemon-harness';
 
-interface Node {
-  dir: string;
-  mnt: string;
-  proc: ChildProcess;
-  log: () => string;
-  alive: () => boolean;
-}
+type Node = ClusterNode;
 
 /** The `.version` counter of an observed path on a mount (read from the daemon, never cached). */
 function counter(mnt: string, path: string): number {
@@ -46,26 +39,8 @@ describe.skipIf(!corosyncAvailable())('kernel caches: a node never serves older 
   let ns: CorosyncNamespace;
   const nodes: Node[] = [];
 
-  async function startNode(): Promise<Node> {
-    const dir = makeTempDir('pmxcfs-kernel-cache-');
-    const mnt = join(dir, 'mnt');
-    const db = join(dir, 'config.db');
-    const proc = ns.spawnNode(MAIN_JS, ['-f', '-d', '--mount', mnt, '--db', db, '--nodename', 'node1', '--corosync-conf', ns.configPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PMXCFS_RECONNECT_DELAY_MS: '500' },
-    });
-    let log = '';
-    proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    const node: Node = { dir, mnt, proc, log: () => log, alive: () => proc.exitCode === null && proc.signalCode === null };
-    nodes.push(node);
-    await waitUntil('the mount', () => {
-      if (!node.alive()) throw new Error(`daemon exited: ${log}`);
-      return isMounted(mnt) ? true : undefined;
-    }).catch((err: unknown) => {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}; daemon log:\n${log}`);
-    });
-    return node;
-  }
+  const startNode = (): Promise<Node> =>
+    startClusterNode(ns, nodes, { prefix: 'pmxcfs-kernel-cache-', env: { PMXCFS_RECONNECT_DELAY_MS: '500' }, extraArgs: ['-d'] });
 
   /** Runs `change` on A and returns once B's daemon has applied it (B's counter of `path` moved). */
   async function changeOnAThenWaitForB(b: Node, path: string, change: () => void): Promise<void> {
@@ -85,14 +60,7 @@ describe.skipIf(!corosyncAvailable())('kernel caches: a node never serves older 
   });
 
   afterAll(async () => {
-    for (const n of nodes) {
-      if (n.alive()) {
-        n.proc.kill('SIGKILL');
-        await once(n.proc, 'exit');
-      }
-      if (isMounted(n.mnt)) spawnSync('fusermount', ['-uz', n.mnt]);
-      if (!isMounted(n.mnt)) fs.rmSync(n.dir, { recursive: true, force: true });
-    }
+    await stopClusterNodes(nodes);
     await ns?.destroy();
   });
 
