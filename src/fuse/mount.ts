@@ -1,9 +1,11 @@
 /**
  * Mounts PveFs at a directory: /dev/fuse opened and mounted by the daemon itself (no libfuse), the
  * kernel protocol spoken by FuseSession on the event loop, requests answered by the handlers of
- * kernel-ops.ts. Mount options as the reference: default_permissions, allow_other; every open is
- * direct_io (the reference sets it per open); unlinking an open file removes it at once (libfuse's
- * hard_remove); writes up to 1 MiB arrive as one request (the largest file pmxcfs holds).
+ * kernel-ops.ts. Mount options as the reference: default_permissions, allow_other; what the kernel
+ * may cache is kernel-cache.ts's decision (with a source of changes and FUSE 7.44: names, attributes
+ * and pages, notified on every change; otherwise the reference's 1 s and direct_io on every open);
+ * unlinking an open file removes it at once (libfuse's hard_remove); writes up to 1 MiB arrive as
+ * one request (the largest file pmxcfs holds).
  */
 import { FUSE_ASYNC_READ, FUSE_AUTO_INVAL_DATA, FUSE_BIG_WRITES, FUSE_MAX_PAGES, FUSE_PARALLEL_DIROPS } from './kernel/abi';
 import { DevFuse } from './kernel/dev-fuse';

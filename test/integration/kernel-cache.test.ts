@@ -64,8 +64,10 @@ describe.skipIf(!corosyncAvailable())('kernel caches: a node never serves older 
     await ns?.destroy();
   });
 
-  it('uses the kernel caches on this kernel', () => {
-    for (const n of nodes) expect(n.log()).toMatch(/kernel caches with notifications/);
+  it('uses the kernel caches on this kernel', async () => {
+    // The INIT line is written at mount time; its pipe may deliver it to this process a bit later.
+    await waitUntil('both daemons said how they cache', () => (nodes.every((n) => /fuse: kernel protocol/.test(n.log())) ? true : undefined), 10_000);
+    for (const n of nodes) expect(n.log(), n.log()).toMatch(/kernel caches with notifications/);
   });
 
   it('content, size and mtime written on A are what B shows as soon as B applied them (cached before)', async () => {

@@ -5,7 +5,11 @@
  */
 
 export const FUSE_KERNEL_VERSION = 7;
-/** Minor version we implement: 7.31 has everything used here (max_pages, no newer fields needed). */
+/**
+ * Minor version we answer INIT with: 7.31 has every structure read and written here (max_pages, no
+ * newer fields). The cache features of kernel-cache.ts (FOPEN_NOFLUSH 7.35, NOTIFY_INC_EPOCH 7.44)
+ * are used when the kernel's own minor has them; the kernel does not check them against ours.
+ */
 export const FUSE_KERNEL_MINOR_VERSION = 31;
 export const FUSE_ROOT_ID = 1;
 
