@@ -128,7 +128,7 @@ elif [ ! -f "$MAIN" ]; then
 else
   # shellcheck disable=SC2086  # PMXCFS_ARGS is a word list on purpose
   log "starting pmxcfs-ts -f --mount /etc/pve --db /var/lib/pve-cluster/config.db --nodename $NODE ${PMXCFS_ARGS:-}"
-  /usr/local/bin/node "$MAIN" -f --mount /etc/pve --db /var/lib/pve-cluster/config.db \
+  /usr/local/bin/node --max-semi-space-size=1 "$MAIN" -f --mount /etc/pve --db /var/lib/pve-cluster/config.db \
     --nodename "$NODE" ${PMXCFS_ARGS:-} &
   dpid=$!
 fi

@@ -123,7 +123,7 @@ function writeWhole(file: string, data: Buffer): void {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function guestConfig(vmid: number): Buffer {
+export function guestConfig(vmid: number): Buffer {
   const hex = vmid.toString(16).padStart(8, '0');
   return Buffer.from(
     'boot: order=scsi0;net0\ncores: 2\ncpu: x86-64-v2-AES\nmemory: 2048\n' +

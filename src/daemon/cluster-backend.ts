@@ -255,6 +255,10 @@ export class ClusterBackend implements FsBackend {
     return this.dcdbClient.submit(op);
   }
 
+  onQuorumChange(listener: (quorate: boolean) => void): () => void {
+    return this.quorum.onChange(listener);
+  }
+
   requestUnlock(path: string): Promise<number> {
     return this.dcdbClient.requestUnlock(path);
   }

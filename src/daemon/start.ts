@@ -24,6 +24,7 @@ import { collectNodeStatus } from './control-status';
 import { startIpcService, type IpcService } from '../ipc/ipc-service';
 import { RrdWriter } from '../rrd/rrd-writer';
 import { writeSpans } from '../trace/write-spans';
+import { startIdleGc } from './idle-gc';
 
 export class StartupError extends Error {}
 
@@ -61,9 +62,11 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let control: ControlServer | undefined;
   let ipc: IpcService | undefined;
   let rrd: RrdWriter | undefined;
+  let stopIdleGc: () => void = () => {};
   let mountGone: () => void = () => {};
   const mountLost = new Promise<void>((resolve) => (mountGone = resolve));
   const releaseAll = async (): Promise<void> => {
+    stopIdleGc();
     ipc?.stop();
     if (control) await control.close();
     if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
@@ -109,7 +112,10 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     const terminated = waitForTermination();
     try {
       // Like the reference, whose FUSE loop then returns: the mount is gone, so the daemon ends.
-      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), { onGone: () => mountGone() });
+      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), {
+        onGone: () => mountGone(),
+        changes: running.backend,
+      });
     } catch (e) {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
@@ -131,6 +137,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     } catch (e) {
       logger.log('main', 'err', `IPC service not available: ${(e as Error).message}`);
     }
+
+    const tree = memdb;
+    stopIdleGc = startIdleGc(() => tree.version);
 
     if (daemonized) {
       writeSync(o.readyFd!, '1');

@@ -91,6 +91,16 @@ export interface MemDbListener {
   treeReloaded(): void;
 }
 
+/**
+ * What one applied change did to the tree, for caches of it (the kernel's, src/fuse/kernel-cache.ts):
+ * the content or times of an existing entry, a name that appeared or went, or the whole tree.
+ */
+export type TreeChange =
+  | { kind: 'content'; path: string }
+  | { kind: 'name'; op: 'create' | 'mkdir' | 'delete'; path: string }
+  | { kind: 'name'; op: 'rename'; path: string; to: string }
+  | { kind: 'reload' };
+
 const STATFS_BLOCKS = MEMDB_MAX_FSSIZE / MEMDB_BLOCKSIZE;
 const STATFS_NAMEMAX = 256;
 
@@ -102,6 +112,7 @@ export class MemDb {
   private inodes: Map<number, Entry>;
   private errorFlag = false;
   private listener: MemDbListener | undefined;
+  private readonly observers = new Set<(change: TreeChange) => void>();
   private readonly vms = new VmRegistry();
   private readonly locks = new LockTable();
   /** Σ file sizes, for statfs. */
@@ -163,6 +174,16 @@ export class MemDb {
 
   setListener(l: MemDbListener): void {
     this.listener = l;
+  }
+
+  /** Calls `fn` after every applied change (synchronously, before apply returns); returns the unsubscribe. */
+  observe(fn: (change: TreeChange) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  private emit(change: TreeChange): void {
+    for (const fn of this.observers) fn(change);
   }
 
   // ---- reads ----
@@ -378,6 +399,7 @@ export class MemDb {
       }
     }
     this.listener?.treeReloaded();
+    this.emit({ kind: 'reload' });
   }
 
   private resolve(parts: readonly string[]): Entry | undefined {
@@ -453,6 +475,7 @@ export class MemDb {
     p.dir.children!.set(entry.name, entry);
     this.inodes.set(entry.inode, entry);
     if (isLockDirParts(p.parts)) this.locks.set(p.parts.join('/'), entryLockChecksum(entry), now);
+    this.emit({ kind: 'name', op: 'mkdir', path: p.parts.join('/') });
     return 0;
   }
 
@@ -493,6 +516,7 @@ export class MemDb {
     // reference's memdb write): PVE's config cache sees the new per-guest version.
     if (cfg !== undefined) this.vms.register(cfg);
     this.changed(p.parts.join('/'));
+    this.emit(existing !== undefined ? { kind: 'content', path: p.parts.join('/') } : { kind: 'name', op: 'create', path: p.parts.join('/') });
     return count;
   }
 
@@ -513,6 +537,7 @@ export class MemDb {
     e.mtime = mtime;
     if (isLock) this.locks.set(p.parts.join('/'), entryLockChecksum(e), now);
     this.changed(p.parts.join('/'));
+    this.emit({ kind: 'content', path: p.parts.join('/') });
     return 0;
   }
 
@@ -531,6 +556,7 @@ export class MemDb {
     const cfg = parseGuestConfigParts(parts);
     if (cfg !== undefined) this.vms.unregister(cfg.vmid);
     this.changed(parts.join('/'));
+    this.emit({ kind: 'name', op: 'delete', path: parts.join('/') });
     return 0;
   }
 
@@ -586,6 +612,7 @@ export class MemDb {
     if (toCfg !== undefined) this.vms.register(toCfg);
     this.changed(fromParts.join('/'));
     this.changed(p.parts.join('/'));
+    this.emit({ kind: 'name', op: 'rename', path: fromParts.join('/'), to: p.parts.join('/') });
     return 0;
   }
 

@@ -5,27 +5,16 @@
  * per differing inode, commit); afterwards writes on either mount are applied on both, and the two
  * databases hold the same rows. One leaving does not disturb the other.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorosyncNamespace, corosyncAvailable } from '../helpers/corosync';
-import { errnoOf, isMounted, MAIN_JS, makeTempDir, waitUntil } from './daemon-harness';
+import { startClusterNode, stopClusterNodes, type ClusterNode } from './cluster-node';
+import { errnoOf, waitUntil } from './daemon-harness';
 
-// The compiled daemon (npm test builds first): loading the TypeScript sources on the fly takes
-// tens of seconds on a loaded 2-core machine, longer than the start-up waits.
-const DAEMON_JS = MAIN_JS;
-
-interface Node {
-  dir: string;
-  mnt: string;
-  db: string;
-  proc: ChildProcess;
-  log: () => string;
-  alive: () => boolean;
-}
+type Node = ClusterNode;
 
 /** Every row of the tree table except the version row, as comparable text. */
 function rows(db: string): string[] {
@@ -42,27 +31,8 @@ describe.skipIf(!corosyncAvailable())('two daemons synchronised over a real coro
   let ns: CorosyncNamespace;
   const nodes: Node[] = [];
 
-  async function startNode(): Promise<Node> {
-    const dir = makeTempDir('pmxcfs-cluster-sync-');
-    const mnt = join(dir, 'mnt');
-    const db = join(dir, 'config.db');
-    const proc = ns.spawnNode(DAEMON_JS, ['-f', '--mount', mnt, '--db', db, '--nodename', 'node1', '--corosync-conf', ns.configPath], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PMXCFS_RECONNECT_DELAY_MS: '1000', PMXCFS_VERIFY_INTERVAL: '1' },
-    });
-    let log = '';
-    proc.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    const node: Node = { dir, mnt, db, proc, log: () => log, alive: () => proc.exitCode === null && proc.signalCode === null };
-    nodes.push(node);
-    await waitUntil('the mount', () => {
-      if (!node.alive()) throw new Error(`daemon exited: ${log}`);
-      return isMounted(mnt) ? true : undefined;
-    }).catch((err: unknown) => {
-      // Say what the daemon said: a start-up that never mounts is otherwise a bare timeout.
-      throw new Error(`${err instanceof Error ? err.message : String(err)}; daemon log:\n${log}`);
-    });
-    return node;
-  }
+  const startNode = (): Promise<Node> =>
+    startClusterNode(ns, nodes, { prefix: 'pmxcfs-cluster-sync-', env: { PMXCFS_RECONNECT_DELAY_MS: '1000', PMXCFS_VERIFY_INTERVAL: '1' } });
 
   beforeAll(async () => {
     ns = await CorosyncNamespace.create({ clusterName: 'synccluster' });
@@ -70,14 +40,7 @@ describe.skipIf(!corosyncAvailable())('two daemons synchronised over a real coro
   });
 
   afterAll(async () => {
-    for (const n of nodes) {
-      if (n.alive()) {
-        n.proc.kill('SIGKILL');
-        await once(n.proc, 'exit');
-      }
-      if (isMounted(n.mnt)) spawnSync('fusermount', ['-uz', n.mnt]);
-      if (!isMounted(n.mnt)) fs.rmSync(n.dir, { recursive: true, force: true });
-    }
+    await stopClusterNodes(nodes);
     await ns?.destroy();
   });
 

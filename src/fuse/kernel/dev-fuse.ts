@@ -60,6 +60,10 @@ export class DevFuse {
 
   private constructor(readonly fd: number, readonly mountDir: string) {}
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Opens /dev/fuse and mounts it at `mountDir` (needs CAP_SYS_ADMIN, as the reference). */
   static mount(mountDir: string, o: MountOptions): DevFuse {
     const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
