@@ -5,6 +5,7 @@
  * per differing inode, commit); afterwards writes on either mount are applied on both, and the two
  * databases hold the same rows. One leaving does not disturb the other.
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
