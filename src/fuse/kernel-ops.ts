@@ -338,9 +338,10 @@ async function setattr(fs: PveFs, path: string, a: SetattrIn, now: () => number)
     const r = a.valid & FATTR_FH ? fs.ftruncate(path, a.size) : await fs.truncate(path, a.size);
     if (r < 0) return r;
   }
-  if (a.valid & (FATTR_MTIME | FATTR_ATIME)) {
-    // Only the mtime is stored; an atime-only change (touch -a) sets it to now, as libfuse's UTIME_OMIT did before.
-    const mtime = a.valid & FATTR_MTIME && !(a.valid & FATTR_MTIME_NOW) ? secondsForMtime(a.mtime) : now();
+  // As the reference's libfuse 2: utimens runs only when both times are given (touch, utime(2),
+  // Perl's utime); an atime-only or mtime-only change (touch -a, touch -m) succeeds and changes nothing.
+  if ((a.valid & (FATTR_MTIME | FATTR_ATIME)) === (FATTR_MTIME | FATTR_ATIME)) {
+    const mtime = a.valid & FATTR_MTIME_NOW ? now() : secondsForMtime(a.mtime);
     const r = await fs.utimens(path, mtime);
     if (r < 0) return r;
   }
