@@ -3,12 +3,10 @@
 // Plus the waits the scenarios share (convergence, daemon restarts).
 import { expect } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import { docker } from '../../lab/docker';
-import { BASE_NODES, ensureLab, execIn, nodeByName, shIn, waitHealthy, type NodeStatus } from './lab-fixture';
+import { BASE_NODES, ensureLab, execIn, lab, shIn, type NodeStatus } from './lab-fixture';
 
 export const NAMES = BASE_NODES.map((n) => n.name);
 export const DB = '/var/lib/pve-cluster/config.db';
-const MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
 
 /** A shell snippet that must succeed; returns its stdout. */
 export async function shOk(node: string, script: string, timeoutMs = 60_000): Promise<string> {
@@ -138,55 +136,28 @@ export async function daemonPid(node: string): Promise<number | null> {
   return pid > 0 ? pid : null;
 }
 
-/** Wait until /etc/pve on the node is no FUSE mount any more (the entrypoint unmounts a dead daemon's). */
-export async function waitUnmounted(node: string, timeoutMs = 30_000): Promise<void> {
-  await waitUntil(
-    `/etc/pve unmounted on ${node}`,
-    () => shIn(node, "awk '$2==\"/etc/pve\"' /proc/mounts"),
-    (r) => r.code === 0 && r.stdout.trim() === '',
-    { timeoutMs, intervalMs: 200 },
-  );
-}
-
 /**
  * Start the daemon again inside a running container (corosync keeps running), the way the entrypoint
  * does, with extra environment. Its output goes to /var/log/pmxcfs-ts-exec.log in the container.
  * The entrypoint does not supervise this process: `restartContainer` puts the node back in shape.
  */
 export async function execDaemon(node: string, env: Record<string, string> = {}): Promise<void> {
-  const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const cmd = `exec /usr/local/bin/node ${MAIN} -f --mount /etc/pve --db ${DB} --nodename ${node} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
-  const r = await docker(['exec', '-d', ...envArgs, node, 'sh', '-c', cmd], { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`starting the daemon on ${node} failed: ${r.stderr.trim()}`);
-  await waitUntil(
-    `pmxcfs-ts mounted /etc/pve on ${node}`,
-    () => shIn(node, "awk '$2==\"/etc/pve\"{print $3}' /proc/mounts"),
-    (x) => x.stdout.trim().startsWith('fuse'),
-    { timeoutMs: 30_000, intervalMs: 200 },
-  );
+  await (await lab()).node(node).startDaemon(env);
 }
 
 /** Stop the daemon on a node (SIGTERM, or SIGKILL) and wait until its mount is gone. */
 export async function stopDaemon(node: string, signal: 'TERM' | 'KILL'): Promise<number> {
-  const pid = await daemonPid(node);
-  if (pid === null) throw new Error(`no pmxcfs-ts daemon running on ${node}`);
-  await shOk(node, `kill -${signal} ${pid}`);
-  await waitUntil(`daemon ${pid} gone on ${node}`, () => shIn(node, `kill -0 ${pid}`), (r) => r.code !== 0, {
-    timeoutMs: 30_000,
-    intervalMs: 200,
-  });
-  await waitUnmounted(node);
-  return pid;
+  return (await lab()).node(node).killDaemon(signal);
 }
 
 /**
- * `docker restart` of a node: the entrypoint starts corosync and a supervised daemon again (used to
- * put a node back in its normal shape after a test ran its own daemon in it).
+ * Reboot a node: the entrypoint starts corosync and a supervised daemon again (used to put a node
+ * back in its normal shape after a test ran its own daemon in it).
  */
 export async function restartContainer(node: string): Promise<NodeStatus[]> {
-  const r = await docker(['restart', '-t', '20', node], { timeoutMs: 90_000 });
-  if (r.code !== 0) throw new Error(`docker restart ${node} failed: ${r.stderr.trim()}`);
-  return waitHealthy([nodeByName(node)!], { members: 3, timeoutMs: 90_000 });
+  const c = await lab();
+  await c.node(node).restart();
+  return c.waitHealthy({ nodes: [node], daemonQuorate: false, timeoutMs: 90_000 });
 }
 
 /** Parse a JSON status file of the mount. */

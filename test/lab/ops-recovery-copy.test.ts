@@ -6,9 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replaceNode } from '../../lab/replace-node';
 import { waitUntil } from '../../lab/wait';
-import { BASE_NODES, fence, nodeByName, shIn, waitHealthy, waitQuorate } from './lab-fixture';
+import { BASE_NODES, fence, lab, nodeByName, shIn, waitHealthy, waitQuorate } from './lab-fixture';
 import { copyIn, copyOut, daemonStatus, ensureQuorateLab, listing, readBytes, sh, startDaemon, writeAtomic } from './ops-helpers';
 
 const DIR = '/etc/pve/ops-recovery';
@@ -27,7 +26,7 @@ describe('recovery by copying config.db to a replacement node', () => {
   });
 
   afterAll(async () => {
-    // The fixture recreates node3 from the compose file (its volume, with the restored DB, is kept).
+    // node3 runs corosync and a daemon started by hand: the fixture's health check accepts it.
     await ensureQuorateLab();
     await shIn('node1', `rm -rf ${DIR} /etc/pve/nodes/node3/qemu-server/9931.conf`);
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -48,7 +47,7 @@ describe('recovery by copying config.db to a replacement node', () => {
     await copyOut('node3', '/etc/corosync/corosync.conf', path.join(tmp, 'corosync.conf'));
 
     // 3. The replacement: same host name and address, empty /var/lib/pve-cluster, nothing running.
-    await replaceNode('node3', { bare: true });
+    await (await lab()).replaceNode('node3', { bare: true });
     expect(await sh('node3', 'find /var/lib/pve-cluster -mindepth 1')).toBe('');
     // A fresh Debian corosync package: its example corosync.conf, no authkey, nothing of the lab's.
     expect(await sh('node3', 'ls /etc/corosync/authkey 2>/dev/null; grep -c pmxcfs-lab /etc/corosync/corosync.conf || true')).toBe('0\n');

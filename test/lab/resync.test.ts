@@ -2,9 +2,8 @@
 // when it comes back, and a fourth node added through /etc/pve/corosync.conf (`lab add`) receives the
 // whole tree. The grown lab is removed afterwards so later files find node1..node3 again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker } from '../../lab/docker';
 import { NAMES, ensureCluster, expectConverged, removeTree, waitDaemonQuorate, waitDcdbSynced, expectMembersOnline } from './cluster-checks';
-import { ALL_NODES, addNode, heal, nodeByName, start, waitQuorate } from './lab-fixture';
+import { ALL_NODES, addNode, heal, lab, nodeByName, start, waitQuorate } from './lab-fixture';
 import { expectAllOk, remoteFs, writeMany } from './remote-fs';
 
 const DIR = '/etc/pve/e2e-resync';
@@ -32,8 +31,7 @@ describe('resync of a node that missed changes, and a node added later', () => {
   });
 
   it(`node3 stopped while ${FILES} files are written (and older entries change) catches up when started`, async () => {
-    const stop = await docker(['stop', '-t', '20', 'node3'], { timeoutMs: 60_000 });
-    expect(stop.code, stop.stderr).toBe(0);
+    await (await lab()).node('node3').stop();
     for (const n of ['node1', 'node2']) await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 30_000 });
     await waitDcdbSynced(['node1', 'node2'], 2);
 
