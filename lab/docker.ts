@@ -18,9 +18,17 @@ async function containerOf(node: string): Promise<string> {
   return (await labCluster()).node(node).container;
 }
 
+/** Like `docker exec`: a stopped or missing container is a failed command (status 1), not an exception. */
 export async function execIn(node: string, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
-  const r = await execInContainer(await containerOf(node), argv, { timeoutMs: 30_000, ...opts });
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  const container = await containerOf(node);
+  try {
+    const r = await execInContainer(container, argv, { timeoutMs: 30_000, ...opts });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status === 404 || status === 409) return { code: 1, stdout: '', stderr: `${container}: ${(e as Error).message}` };
+    throw e;
+  }
 }
 
 export function shIn(node: string, script: string, opts: ExecOptions = {}): Promise<RunResult> {

@@ -23,7 +23,10 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
-/** Hash of what goes into the image: Dockerfile, entrypoint, lock file, Node version, dist/src files. */
+/**
+ * Hash of what goes into the image: Dockerfile, entrypoint, lock file, Node version, and the names
+ * and contents of dist/src (contents, not times: a rebuild with the same output keeps the image).
+ */
 export function imageInputsHash(p: LabPaths = labPaths()): string {
   const h = createHash('sha256');
   for (const f of [p.dockerfile, p.entrypoint, path.join(p.root, 'package-lock.json')]) {
@@ -34,8 +37,7 @@ export function imageInputsHash(p: LabPaths = labPaths()): string {
   walk(path.join(p.root, 'dist', 'src'), files);
   files.sort();
   for (const f of files) {
-    const st = fs.statSync(f);
-    h.update(`${path.relative(p.root, f)}\0${st.size}\0${st.mtimeMs}\n`);
+    h.update(`${path.relative(p.root, f)}\0`).update(fs.readFileSync(f));
   }
   return h.digest('hex').slice(0, 12);
 }

@@ -3,7 +3,15 @@
 // Plus the waits the scenarios share (convergence, daemon restarts).
 import { expect } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import { BASE_NODES, ensureLab, execIn, lab, shIn, type NodeStatus } from './lab-fixture';
+import type { ClusterNode } from '../../lab/cluster-node';
+import { BASE_NODES, ensureLab, lab, shIn, type NodeStatus } from './lab-fixture';
+
+/** A node of the suite's cluster by name, or a node of any cluster. */
+export type NodeRef = string | ClusterNode;
+
+export async function nodeOf(n: NodeRef): Promise<ClusterNode> {
+  return typeof n === 'string' ? (await lab()).node(n) : n;
+}
 
 export const NAMES = BASE_NODES.map((n) => n.name);
 export const DB = '/var/lib/pve-cluster/config.db';
@@ -16,8 +24,8 @@ export async function shOk(node: string, script: string, timeoutMs = 60_000): Pr
 }
 
 /** `pmxcfs-ts status --json` on a node (null when the daemon does not answer). */
-export async function daemonStatus(node: string): Promise<DaemonStatus | null> {
-  const r = await execIn(node, ['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 20_000 });
+export async function daemonStatus(node: NodeRef): Promise<DaemonStatus | null> {
+  const r = await (await nodeOf(node)).exec(['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 20_000 });
   try {
     return (JSON.parse(r.stdout) as { status: DaemonStatus | null }).status;
   } catch {
@@ -55,15 +63,16 @@ const MOUNT_DUMP =
   "cd /etc/pve && find . -mindepth 1 ! -path './.*' ! -type l -printf '%y %p %s\\n' | LC_ALL=C sort && " +
   "find . -mindepth 1 ! -path './.*' -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum";
 
-export async function treeView(node: string): Promise<TreeView> {
+export async function treeView(ref: NodeRef): Promise<TreeView> {
+  const n = await nodeOf(ref);
   const [status, db, mount] = await Promise.all([
-    daemonStatus(node),
-    shIn(node, `${DB_DUMP} | wc -l; ${DB_DUMP} | sha256sum`, { timeoutMs: 60_000 }),
-    shIn(node, `timeout 50 sh -c "${MOUNT_DUMP.replace(/"/g, '\\"')}" | sha256sum`, { timeoutMs: 60_000 }),
+    daemonStatus(n),
+    n.sh(`${DB_DUMP} | wc -l; ${DB_DUMP} | sha256sum`, { timeoutMs: 60_000 }),
+    n.sh(`timeout 50 sh -c "${MOUNT_DUMP.replace(/"/g, '\\"')}" | sha256sum`, { timeoutMs: 60_000 }),
   ]);
   const [rows, digest] = db.stdout.trim().split('\n');
   return {
-    node,
+    node: n.name,
     version: status?.version ?? null,
     healthy: status !== null && !status.memdbErrors && !/ERROR/.test(status.dfsm?.dcdb.mode ?? ''),
     dbRows: Number(rows),
@@ -85,11 +94,11 @@ function sameTree(views: readonly TreeView[]): boolean {
  * Wait until every named node has the same memdb version, the same config.db rows and the same
  * files under /etc/pve; then assert it (so a failure shows the differing views).
  */
-export async function expectConverged(nodes: readonly string[] = NAMES, timeoutMs = 90_000): Promise<TreeView[]> {
+export async function expectConverged(nodes: readonly NodeRef[] = NAMES, timeoutMs = 90_000): Promise<TreeView[]> {
   let last: TreeView[] = [];
   try {
     await waitUntil(
-      `identical trees on ${nodes.join(', ')}`,
+      `identical trees on ${nodes.map((n) => (typeof n === 'string' ? n : n.name)).join(', ')}`,
       async () => (last = await Promise.all(nodes.map(treeView))),
       sameTree,
       { timeoutMs, intervalMs: 1000 },
@@ -105,9 +114,9 @@ export async function expectConverged(nodes: readonly string[] = NAMES, timeoutM
 }
 
 /** Wait until the daemon on a node reports the given quorum state (its own view, from .members). */
-export async function waitDaemonQuorate(node: string, quorate: boolean, timeoutMs = 60_000): Promise<void> {
+export async function waitDaemonQuorate(node: NodeRef, quorate: boolean, timeoutMs = 60_000): Promise<void> {
   await waitUntil(
-    `pmxcfs-ts on ${node} ${quorate ? 'quorate' : 'not quorate'}`,
+    `pmxcfs-ts on ${typeof node === 'string' ? node : node.name} ${quorate ? 'quorate' : 'not quorate'}`,
     () => daemonStatus(node),
     (s) => s !== null && s.quorate === quorate,
     { timeoutMs, intervalMs: 300 },
@@ -115,10 +124,10 @@ export async function waitDaemonQuorate(node: string, quorate: boolean, timeoutM
 }
 
 /** Wait until each node's dcdb DFSM is synced with the given number of members. */
-export async function waitDcdbSynced(nodes: readonly string[], members: number, timeoutMs = 60_000): Promise<void> {
+export async function waitDcdbSynced(nodes: readonly NodeRef[], members: number, timeoutMs = 60_000): Promise<void> {
   for (const node of nodes) {
     await waitUntil(
-      `dcdb on ${node} synced with ${members} members`,
+      `dcdb on ${typeof node === 'string' ? node : node.name} synced with ${members} members`,
       () => daemonStatus(node),
       (s) => {
         const d = s?.dfsm?.dcdb;
@@ -143,6 +152,11 @@ export async function daemonPid(node: string): Promise<number | null> {
  */
 export async function execDaemon(node: string, env: Record<string, string> = {}): Promise<void> {
   await (await lab()).node(node).startDaemon(env);
+}
+
+/** Wait until /etc/pve on the node is no FUSE mount any more (the entrypoint unmounts a dead daemon's). */
+export async function waitUnmounted(node: NodeRef, timeoutMs = 30_000): Promise<void> {
+  await (await nodeOf(node)).waitMounted(false, timeoutMs);
 }
 
 /** Stop the daemon on a node (SIGTERM, or SIGKILL) and wait until its mount is gone. */

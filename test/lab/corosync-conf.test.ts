@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigVersion } from '../../lab/corosync-conf';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, expectConverged, shOk, ensureCluster } from './cluster-checks';
-import { BASE_NODES, heal, shIn, waitHealthy } from './lab-fixture';
+import { lab, shIn } from './lab-fixture';
 
 interface HostView {
   conf: string;
@@ -29,7 +29,7 @@ describe('corosync.conf through /etc/pve', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
   });
 
   it('config_version + 1 written on node2 lands in /etc/corosync on every node and corosync reloads it', async () => {
@@ -54,7 +54,7 @@ describe('corosync.conf through /etc/pve', () => {
     views.forEach((v, i) => expect(v, NAMES[i]).toEqual({ conf: next, mode: '644', cmapVersion: version + 1 }));
 
     // The cluster is still whole and every node has the same tree (corosync.conf included).
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await expectConverged();
     for (const n of NAMES) expect(await shOk(n, 'cat /etc/pve/corosync.conf'), n).toBe(next);
   });

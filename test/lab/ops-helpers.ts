@@ -3,7 +3,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { waitUntil } from '../../lab/wait';
-import { BASE_NODES, ensureLab, execIn, lab, labStatus, shIn } from './lab-fixture';
+import { ensureLab, execIn, lab, shIn } from './lab-fixture';
 
 /** Run a shell snippet in a node; throw with its output when it fails. */
 export async function sh(node: string, script: string, opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<string> {
@@ -141,10 +141,5 @@ export async function copyIn(node: string, from: string, to: string): Promise<vo
 /** ensureLab(), then also wait until every daemon itself is quorate (it lags corosync a little). */
 export async function ensureQuorateLab(): Promise<void> {
   await ensureLab();
-  await waitUntil(
-    'pmxcfs-ts quorate on node1..node3',
-    () => labStatus(BASE_NODES),
-    (all) => all.every((s) => s.daemonQuorate === true),
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
+  await (await lab()).waitQuorate();
 }
