@@ -114,8 +114,10 @@ async function main(argv: string[]): Promise<number> {
     case 'partition': {
       if (pos.length === 0) throw new LabError('partition needs at least one group (node1,node2 node3)');
       const groups = pos.map((g) => g.split(',').filter(Boolean));
-      await (await labCluster()).partition(...groups);
-      log(`partitioned: ${groups.map((g) => g.join('+')).join(' | ')} | the rest`);
+      const c = await labCluster();
+      await c.partition(...groups);
+      const rest = c.nodeNames.filter((n) => !groups.some((g) => g.includes(n)));
+      log(`partitioned: ${[...groups, ...(rest.length ? [rest] : [])].map((g) => g.join('+')).join(' | ')}`);
       return 0;
     }
     case 'heal': {

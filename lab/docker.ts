@@ -38,3 +38,27 @@ export function shIn(node: string, script: string, opts: ExecOptions = {}): Prom
 export async function containerState(node: string): Promise<ContainerSummary> {
   return inspectContainer(await containerOf(node));
 }
+
+export async function logsTail(node: string, lines = 40): Promise<string> {
+  return (await labCluster()).node(node).logs(lines);
+}
+
+const nameOf = (n: { name: string } | string): string => (typeof n === 'string' ? n : n.name);
+
+/** Take a node off the network entirely (heal() reattaches it at its address). */
+export async function disconnect(node: { name: string } | string): Promise<void> {
+  await (await labCluster()).disconnect(nameOf(node));
+}
+
+/** Reattach every node taken off the network (and undo partitions). */
+export async function connect(_node?: { name: string } | string): Promise<void> {
+  await (await labCluster()).heal();
+}
+
+export async function killNode(node: { name: string } | string): Promise<void> {
+  await (await labCluster()).node(nameOf(node)).fence();
+}
+
+export async function startNode(node: { name: string } | string): Promise<void> {
+  await (await labCluster()).node(nameOf(node)).start();
+}

@@ -160,3 +160,8 @@ export async function addNode(opts: { log?: Log; direct?: boolean; timeoutMs?: n
   await c.addNode(opts);
   return c.status();
 }
+
+/** The status of one node of the default cluster (the old node-status.ts nodeStatus). */
+export async function nodeStatus(node: LabNode | string): Promise<NodeStatus> {
+  return (await labNode(nameOf(node))).status();
+}
