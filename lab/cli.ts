@@ -2,13 +2,16 @@
 import { listClusters, removeCluster } from './cluster';
 import { containerLogs, engine, engineAnswers } from './dockerode-client';
 import { addNode, defaultClusterName, describe, labCluster, labDown, labStatus, labUp, LabError } from './lab';
+import { prepareHost } from './engine';
 import { statusTable } from './node-status';
+import { labPaths } from './topology';
 
 const USAGE = `usage: npm run lab -- [--cluster NAME] <command>     (default cluster: $LAB_CLUSTER or "lab")
   up [--nodes N] [--local] [--recreate]
                               prepare docker, build the node image if this checkout changed, start
                               node1..nodeN (default 3) and wait for quorum and /etc/pve; a running
                               cluster with the same image and shape is reused
+  prepare                     only prepare the host: apt packages, dockerd, the offline base image
   down [--all]                remove the cluster (--all: every lab cluster on this engine)
   list                        every lab cluster on this engine (name, space, owner, nodes)
   status                      per node: container, corosync quorum/members, daemon, /etc/pve
@@ -94,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
       log(`cluster ${defaultClusterName()} is up in ${secs(Date.now() - t0)} (${ph})`);
       return 0;
     }
+    case 'prepare':
+      await prepareHost(labPaths(), log);
+      log('host ready: docker engine answering, base image present');
+      return 0;
     case 'down':
       if (flags.has('--all')) {
         for (const c of await listClusters()) {

@@ -6,7 +6,7 @@ import { randomBytes } from 'crypto';
 import * as os from 'os';
 import { ClusterNode, type NodeIdentity } from './cluster-node';
 import { parseConfigVersion, renderCorosyncConf } from './corosync-conf';
-import { engine, inspectContainer, isNotFound } from './dockerode-client';
+import { engine, engineAnswers, inspectContainer, isNotFound } from './dockerode-client';
 import { LABEL, objectPrefix, validClusterName } from './labels';
 import { ensureNodeImage } from './node-image';
 import type { NodeStatus } from './node-status';
@@ -105,20 +105,10 @@ export class Cluster {
    * side are dropped), so any grouping is possible on one network.
    */
   async partition(...groups: ReadonlyArray<readonly string[]>): Promise<void> {
-    const groupOf = new Map<string, number>();
-    groups.forEach((g, i) =>
-      g.forEach((name) => {
-        this.node(name);
-        if (groupOf.has(name)) throw new ClusterError(`${name} is in two groups`);
-        groupOf.set(name, i);
-      }),
-    );
-    for (const n of this.nodes) if (!groupOf.has(n.name)) groupOf.set(n.name, groups.length);
+    const blocked = blockedPeers(this.nodes, groups);
     await Promise.all(
       this.nodes.map(async (n) => {
-        if (!(await n.running())) return;
-        const cut = this.nodes.filter((p) => groupOf.get(p.name) !== groupOf.get(n.name)).map((p) => p.ip);
-        await this.setBlocked(n, cut);
+        if (await n.running()) await this.setBlocked(n, blocked.get(n.name)!);
       }),
     );
   }
@@ -336,6 +326,26 @@ export class Cluster {
   }
 }
 
+/**
+ * For each node, the addresses it must not reach when the cluster is split into `groups` (pure).
+ * Nodes named in no group form one more group together; a node named twice or unknown is an error.
+ */
+export function blockedPeers(
+  nodes: ReadonlyArray<{ name: string; ip: string }>,
+  groups: ReadonlyArray<readonly string[]>,
+): Map<string, string[]> {
+  const groupOf = new Map<string, number>();
+  groups.forEach((g, i) =>
+    g.forEach((name) => {
+      if (!nodes.some((n) => n.name === name)) throw new ClusterError(`unknown node "${name}" (the cluster has ${nodes.map((n) => n.name).join(', ')})`);
+      if (groupOf.has(name)) throw new ClusterError(`${name} is in two groups`);
+      groupOf.set(name, i);
+    }),
+  );
+  for (const n of nodes) if (!groupOf.has(n.name)) groupOf.set(n.name, groups.length);
+  return new Map(nodes.map((n) => [n.name, nodes.filter((p) => groupOf.get(p.name) !== groupOf.get(n.name)).map((p) => p.ip)]));
+}
+
 export function describeStatus(s: NodeStatus): string {
   const q = s.quorum ? `${s.quorum.quorate ? 'quorate' : 'not quorate'}, members ${s.quorum.members.map((m) => m.name).join(' ')}` : 'corosync not answering';
   const d = s.daemonInImage ? (s.daemonPid ? `daemon pid ${s.daemonPid}` : 'daemon NOT running') : 'daemon not in image';
@@ -475,6 +485,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const name = opts.name ?? `c${randomBytes(3).toString('hex')}`;
   if (!validClusterName(name)) throw new ClusterError(`invalid cluster name "${name}" ([a-z0-9-], up to 31 characters)`);
   const space = opts.space ?? 'default';
+  if (!(await engineAnswers())) throw new ClusterError('the Docker engine does not answer (DOCKER_HOST or /var/run/docker.sock; `npm run lab -- prepare` starts dockerd here)');
   await removeLeftovers(space, log);
   if ((await listClusters()).some((s) => s.name === name)) throw new ClusterError(`a cluster named ${name} already exists`);
   const image = opts.image ?? (await ensureNodeImage({ log }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLeftover } from '../../../lab/cluster';
+import { blockedPeers, isLeftover } from '../../../lab/cluster';
 import { cidrRange, freeSubnets, nodeAddress, overlaps } from '../../../lab/subnets';
 import { tarOneFile, untarFirstFile } from '../../../lab/tar';
 import { demuxBuffer } from '../../../lab/dockerode-client';
@@ -55,5 +55,28 @@ describe('lab tar and log frames', () => {
     const frame = (kind: number, s: string): Buffer => Buffer.concat([Buffer.from([kind, 0, 0, 0, 0, 0, 0, s.length]), Buffer.from(s)]);
     expect(demuxBuffer(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')]))).toBe('out\nerr\n');
     expect(demuxBuffer(Buffer.from('plain text log\n'))).toBe('plain text log\n');
+  });
+});
+
+describe('lab partitions', () => {
+  const nodes = [1, 2, 3, 4, 5].map((i) => ({ name: `node${i}`, ip: `10.0.0.${i}` }));
+
+  it('blocks, for each node, exactly the addresses of the other groups', () => {
+    const b = blockedPeers(nodes, [['node1', 'node2'], ['node3', 'node4', 'node5']]);
+    expect(b.get('node1')).toEqual(['10.0.0.3', '10.0.0.4', '10.0.0.5']);
+    expect(b.get('node4')).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('puts the nodes named nowhere together in one more group', () => {
+    const b = blockedPeers(nodes, [['node3']]);
+    expect(b.get('node3')).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.4', '10.0.0.5']);
+    expect(b.get('node1')).toEqual(['10.0.0.3']);
+    expect(blockedPeers(nodes, []).get('node2')).toEqual([]); // no groups: everyone together (a heal)
+    expect(blockedPeers(nodes, [['node1'], ['node2']]).get('node5')).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('refuses unknown nodes and a node in two groups', () => {
+    expect(() => blockedPeers(nodes, [['node9']])).toThrow(/unknown node "node9"/);
+    expect(() => blockedPeers(nodes, [['node1'], ['node1', 'node2']])).toThrow(/node1 is in two groups/);
   });
 });
