@@ -256,16 +256,38 @@ export class Cluster {
    */
   async replaceNode(name: string, opts: { bare?: boolean } = {}): Promise<ClusterNode> {
     const n = this.node(name);
-    const writer = this.nodes.find((x) => x !== n);
-    const seedFrom = writer && (await writer.running()) ? writer : undefined;
+    await this.recreate(n, { bare: opts.bare !== false, keepVolume: false });
+    return n;
+  }
+
+  /**
+   * A new container for a node with the usual services, keeping its /var/lib/pve-cluster volume
+   * (what `docker-compose up` did for a changed container): puts a replaced, bare node back in its
+   * normal shape once a test is done with it.
+   */
+  async recreateNode(name: string): Promise<ClusterNode> {
+    const n = this.node(name);
+    await this.recreate(n, { bare: false, keepVolume: true });
+    return n;
+  }
+
+  /** Is the node a bare replacement machine (replaceNode) that starts nothing by itself? */
+  async isBare(name: string): Promise<boolean> {
+    return (await inspectContainer(this.node(name).container)).labels[LABEL.bare] === '1';
+  }
+
+  private async recreate(n: ClusterNode, opts: { bare: boolean; keepVolume: boolean }): Promise<void> {
+    // corosync.conf and authkey from a running member: the cluster's current ones.
+    let seedFrom: ClusterNode | undefined;
+    for (const x of this.nodes) if (x !== n && (await x.running()) && (await x.sh('test -f /etc/corosync/authkey')).code === 0) seedFrom ??= x;
     const conf = seedFrom ? await seedFrom.shOk('cat /etc/corosync/corosync.conf') : '';
     const key = seedFrom ? await seedFrom.copyOut('/etc/corosync/authkey') : randomBytes(256);
+    if (!opts.bare && !seedFrom) throw new ClusterError(`no running node to take corosync.conf from for ${n.name}`);
     await engine().getContainer(n.container).remove({ force: true, v: true }).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;
     });
-    await this.removeVolume(this.volumeName(n.name));
-    await this.startNodes([n], conf, key, { bare: opts.bare !== false });
-    return n;
+    if (!opts.keepVolume) await this.removeVolume(this.volumeName(n.name));
+    await this.startNodes([n], conf, key, { bare: opts.bare });
   }
 
   /** Remove every container, volume and the network of this cluster (by its label). */
@@ -310,6 +332,7 @@ export class Cluster {
             [LABEL.ip]: id.ip,
             [LABEL.subnet]: this.subnet,
             [LABEL.daemonArgs]: this.daemonArgs,
+            ...(opts.bare ? { [LABEL.bare]: '1' } : {}),
           },
           env: { PMXCFS_ARGS: this.daemonArgs, LAB_BARE_HOST: opts.bare ? '1' : '0', PMXCFS_DISABLE: '0' },
           files: opts.bare

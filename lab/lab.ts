@@ -104,7 +104,10 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   const daemonArgs = opts.daemonArgs ?? existing?.daemonArgs ?? '';
   if (existing && !opts.recreate && existing.image === image && existing.daemonArgs === daemonArgs && existing.nodes.length === nodes) {
     await existing.heal();
-    for (const n of existing.nodes) if (!(await n.running())) await n.start();
+    for (const n of existing.nodes) {
+      if (await existing.isBare(n.name)) await existing.recreateNode(n.name); // a replacement left by a test
+      else if (!(await n.running())) await n.start();
+    }
     try {
       const statuses = await existing.waitHealthy({ timeoutMs: 30_000 });
       phase('healthy');

@@ -65,4 +65,14 @@ describe('lab smoke', () => {
     const healed = await c.waitHealthy({ timeoutMs: 60_000 });
     expect(healed.find((s) => s.node === 'node2')?.ip).toBe(c.node('node2').ip);
   });
+
+  it('restartCorosync: corosync on node2 stops and starts again, the daemon there reconnects and all are quorate', async () => {
+    const before = (await c.node('node2').status()).daemonPid;
+    await c.node('node2').restartCorosync();
+    const healthy = await c.waitHealthy({ timeoutMs: 90_000 });
+    const n2 = healthy.find((s) => s.node === 'node2')!;
+    expect(n2.daemonPid).toBe(before); // the same daemon, reconnected to the new corosync
+    expect(n2.daemonQuorate).toBe(true);
+    expect(await c.node('node2').logs(100_000)).toMatch(/corosync stopped for a restart/);
+  });
 });

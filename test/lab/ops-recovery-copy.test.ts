@@ -26,7 +26,8 @@ describe('recovery by copying config.db to a replacement node', () => {
   });
 
   afterAll(async () => {
-    // node3 runs corosync and a daemon started by hand: the fixture's health check accepts it.
+    // node3 is a bare replacement running services started by hand: the fixture gives it a normal
+    // container again, keeping the restored volume.
     await ensureQuorateLab();
     await shIn('node1', `rm -rf ${DIR} /etc/pve/nodes/node3/qemu-server/9931.conf`);
     fs.rmSync(tmp, { recursive: true, force: true });
