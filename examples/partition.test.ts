@@ -19,6 +19,7 @@ it('a node cut off from the others answers EACCES, and converges after the heal'
 
   await cluster.partition(['node1', 'node2'], ['node3']);
   await node3.waitQuorate(false, { daemon: true });
+  await cluster.waitQuorate(['node1', 'node2'], { members: 2 }); // the majority settled on its new membership
   await expect(node3.writeFile('/etc/pve/example.cfg', 'from node3\n')).rejects.toMatchObject({ code: 'EACCES' });
   await node1.writeFile('/etc/pve/example.cfg', 'from node1\n'); // node1 + node2 are quorate
 

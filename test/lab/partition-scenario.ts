@@ -13,6 +13,7 @@ async function scenario(): Promise<Record<string, unknown>> {
     const [n1, n3] = [c.node('node1'), c.node('node3')];
     await c.partition(['node1', 'node2'], ['node3']);
     await n3.waitQuorate(false, { daemon: true });
+    await c.waitQuorate(['node1', 'node2'], { members: 2 }); // the majority settled on its new membership
     const cutOff = await n3.writeFile('/etc/pve/parallel.cfg', 'node3\n').then(() => 'written', (e: { code?: string }) => e.code ?? String(e));
     await n1.writeFile('/etc/pve/parallel.cfg', `written on node1 of ${c.name}\n`);
     await c.heal();
