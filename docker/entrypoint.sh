@@ -16,6 +16,9 @@
 #                                `corosync` and `pmxcfs-ts` by hand (both daemonize). Used to rebuild
 #                                a dead node from its config.db (docs/recovery.md).
 #
+# A corosync that exits while /run/lab-restart-corosync exists is started again (the lab's
+# restartCorosync); the marker is removed.
+#
 # A corosync that exits after /etc/corosync/corosync.conf was removed is an operator separating the
 # node from its cluster (docs/recovery.md): the container keeps running, like a host whose corosync
 # service was stopped.
@@ -153,6 +156,14 @@ while :; do
     wait "$cpid" 2>/dev/null
     log "corosync exited and /etc/corosync/corosync.conf is gone: node separated from its cluster, keeping the container"
     cpid=""
+    continue
+  fi
+  if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null && [ -f /run/lab-restart-corosync ]; then
+    wait "$cpid" 2>/dev/null
+    rm -f /run/lab-restart-corosync
+    log "corosync stopped for a restart (lab restartCorosync): starting it again"
+    corosync -f &
+    cpid=$!
     continue
   fi
   if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null; then

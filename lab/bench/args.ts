@@ -50,8 +50,7 @@ export const USAGE = `usage: npm run bench -- [options]
                    for write amplification)
   --client P       client pattern: sync (blocking syscalls), async (Node's thread pool) or both
                    (default both; each is compared only with the reference's figure of the same pattern)
-  --lab            replicated figures on the Docker lab (lab/bench/lab-mode.ts; run it under
-                   flock /tmp/pmxcfs-lab.lock)
+  --lab            replicated figures on a 3-node lab cluster (lab/bench/lab-mode.ts)
   --ns             the same replicated figures on a 3-node namespace cluster of this machine
                    (real corosync knet, token 1000, token_coefficient 0; needs root)
   -h, --help       this text`;

@@ -3,15 +3,12 @@
  * the containers (lab-probe.ts piped to `node -`), the lab CLI's own functions bring the lab up,
  * partition and heal it. Figures: atomic 1 KiB config writes on node1 (rate, p50/p99), lock
  * mkdir+rmdir pairs, how long a write on node1 takes to be seen on node2/node3, 500 KiB in 512-byte
- * writes, and the resync time of a node that missed N changes. Run it under the lab lock:
- * `flock /tmp/pmxcfs-lab.lock npm run bench -- --lab`.
+ * writes, and the resync time of a node that missed N changes.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { dockerBin } from '../docker';
-import { heal, labUp, partition, waitHealthy, waitQuorate } from '../lab';
+import { heal, labCluster, labUp, partition, waitHealthy, waitQuorate } from '../lab';
 import { BASE_NODES, nodeByName } from '../topology';
 import { waitUntil } from '../wait';
 import type { BenchOptions } from './args';
@@ -30,33 +27,32 @@ interface ProbeHandle {
   ready: Promise<void>;
 }
 
-/** Run one probe command inside a node. */
+/** Run one probe command inside a node of the lab cluster (engine exec, the probe script on stdin). */
 function probe(node: string, cmd: string, args: Record<string, unknown>, timeoutMs = 300_000): ProbeHandle {
-  const child = spawn(dockerBin(), ['exec', '-i', node, 'node', '-', cmd, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(fs.readFileSync(PROBE));
   let out = '';
-  let err = '';
   let readyResolve: () => void = () => undefined;
   const ready = new Promise<void>((r) => (readyResolve = r));
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (/^ready$/m.test(out)) readyResolve();
-  });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const result = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
-      try {
-        const j = JSON.parse(line ?? '') as { ok: boolean; result?: Record<string, unknown>; error?: string };
-        if (j.ok && j.result) return resolve(j.result);
-        reject(new Error(`${node} ${cmd}: ${j.error ?? 'failed'}`));
-      } catch {
-        reject(new Error(`${node} ${cmd}: exit ${code}: ${out}${err}`.trim()));
-      }
+  const result = (async (): Promise<Record<string, unknown>> => {
+    const n = (await labCluster()).node(node);
+    const r = await n.exec(['node', '-', cmd, JSON.stringify(args)], {
+      input: fs.readFileSync(PROBE),
+      timeoutMs,
+      onStdout: (d) => {
+        out += d.toString();
+        if (/^ready$/m.test(out)) readyResolve();
+      },
     });
-  });
+    const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+    let j: { ok: boolean; result?: Record<string, unknown>; error?: string };
+    try {
+      j = JSON.parse(line ?? '') as typeof j;
+    } catch {
+      throw new Error(`${node} ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`.trim());
+    }
+    if (j.ok && j.result) return j.result;
+    throw new Error(`${node} ${cmd}: ${j.error ?? 'failed'}`);
+  })();
+  result.catch(() => readyResolve()); // a failed watcher must not leave its caller waiting for "ready"
   return { result, ready };
 }
 
@@ -64,20 +60,13 @@ const run = async (node: string, cmd: string, args: Record<string, unknown>, tim
   probe(node, cmd, args, timeoutMs).result;
 
 async function shell(node: string, script: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn(dockerBin(), ['exec', node, 'sh', '-c', script], { stdio: 'ignore' });
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${node}: ${script}: exit ${code}`))));
-  });
+  await (await labCluster()).node(node).shOk(script);
 }
 
 /** node1's latency spans of its last replicated writes (pmxcfs-ts status --spans). */
 async function spansOf(node: string): Promise<string> {
-  return new Promise((resolve) => {
-    const c = spawn(dockerBin(), ['exec', node, 'pmxcfs-ts', 'status', '--spans'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.on('close', () => resolve(spansSection(out)));
-  });
+  const r = await (await labCluster()).node(node).exec(['pmxcfs-ts', 'status', '--spans']);
+  return spansSection(r.stdout);
 }
 
 async function daemonVersion(node: string): Promise<{ version: number; quorate: boolean }> {

@@ -16,7 +16,7 @@ import {
   waitDcdbSynced,
   ensureCluster,
 } from './cluster-checks';
-import { heal } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { mkdirRace, remoteFs } from './remote-fs';
 
 const LOCKS = '/etc/pve/priv/lock';
@@ -61,7 +61,7 @@ describe('cluster locks', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
     if (clockHooked) {
       // Back to the entrypoint's own daemon, real clock.
       await shOk('node1', `rm -f ${CLOCK_FILE}`).catch(() => undefined);

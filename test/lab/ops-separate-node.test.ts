@@ -1,11 +1,11 @@
 // Issue 5, scenario B (docs/recovery.md, "separating a node without reinstalling"): node3 leaves the
 // cluster and goes on alone in local mode with its whole tree; node1 and node2 drop it from
-// corosync.conf (config_version + 1) and keep working, quorate with two. The lab is rebuilt after.
+// corosync.conf (config_version + 1) and keep working, quorate with two. The cluster is started afresh after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigVersion, parseNodeNames } from '../../lab/corosync-conf';
-import { labDown } from '../../lab/lab';
+import { removeCluster } from '../../lab/cluster';
 import { waitUntil } from '../../lab/wait';
-import { ensureLab, nodeByName, shIn, waitQuorate } from './lab-fixture';
+import { ensureLab, lab, shIn } from './lab-fixture';
 import { daemonStatus, ensureQuorateLab, listing, readBytes, sh, startDaemon, stopCorosync, stopDaemon, writeAtomic } from './ops-helpers';
 
 const DIR = '/etc/pve/ops-separate';
@@ -27,7 +27,7 @@ describe('separating a node without reinstalling', () => {
 
   afterAll(async () => {
     // node3 no longer belongs to the cluster and node1/node2 run a 2-node corosync.conf: start over.
-    await labDown();
+    await removeCluster((await lab()).name);
     await ensureLab();
   });
 
@@ -59,7 +59,7 @@ describe('separating a node without reinstalling', () => {
     await sh('node3', `mkdir /etc/pve/priv/lock/ops-separate && rmdir /etc/pve/priv/lock/ops-separate`);
 
     // On the remaining cluster: node3 is gone from corosync; remove it from corosync.conf.
-    for (const n of ['node1', 'node2']) await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 60_000 });
+    for (const n of ['node1', 'node2']) await (await lab()).node(n).waitQuorate(true, { members: 2, timeoutMs: 60_000 });
     const conf = (await readBytes('node1', '/etc/pve/corosync.conf')).toString();
     const next = withoutNode(conf, 'node3');
     expect(parseNodeNames(next)).toEqual(['node1', 'node2']);

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, expectConverged, readJsonFile, removeTree, ensureCluster } from './cluster-checks';
-
+import { lab } from './lab-fixture';
 import { remoteFs } from './remote-fs';
 
 const DIR = '/etc/pve/e2e-replication';
@@ -52,15 +52,12 @@ describe('replication across node1..node3', () => {
   });
 
   it('.members lists the same three online nodes with their addresses on every node', async () => {
+    const c = await lab();
     const all = await Promise.all(NAMES.map((n) => readJsonFile<Members>(n, '.members')));
     all.forEach((m, i) => {
       expect(m.nodename).toBe(NAMES[i]);
-      expect(m.cluster).toMatchObject({ name: 'pmxcfs-lab', nodes: 3, quorate: 1 });
-      expect(m.nodelist).toEqual({
-        node1: { id: 1, online: 1, ip: '172.30.213.11' },
-        node2: { id: 2, online: 1, ip: '172.30.213.12' },
-        node3: { id: 3, online: 1, ip: '172.30.213.13' },
-      });
+      expect(m.cluster).toMatchObject({ name: c.name, nodes: 3, quorate: 1 });
+      expect(m.nodelist).toEqual(Object.fromEntries(c.nodes.map((n) => [n.name, { id: n.nodeid, online: 1, ip: n.ip }])));
     });
     expect(new Set(all.map((m) => m.cluster.version)).size).toBe(1); // same config_version everywhere
   });

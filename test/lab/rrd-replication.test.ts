@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, daemonPid, daemonStatus, ensureCluster, shOk, waitDaemonQuorate } from './cluster-checks';
-import { BASE_NODES, heal, partition, waitHealthy } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { RRD_DIR, ipcIn, rrdDumpOn, rrdFileOn, type RrdHeader } from './rrd-lab';
 
 const NODE_FILE = 'pve-node-9.0/node1';
@@ -79,7 +79,7 @@ describe('RRD replication across node1..node3', () => {
   });
 
   afterAll(async () => {
-    await heal(); // never leave the shared lab cut in pieces
+    await (await lab()).heal(); // never leave the shared lab cut in pieces
     await ipcIn('node1', [{ op: 'set', key: KV_KEY, value: '', nul: false }]).catch(() => undefined); // empty value deletes
   });
 
@@ -163,7 +163,7 @@ describe('RRD replication across node1..node3', () => {
   });
 
   it('a sample sent while node3 is cut off reaches node1 and node2 only; node3 gets node1\'s values with the next sample after the heal', async () => {
-    await partition(['node3']);
+    await (await lab()).partition(['node3']);
     await waitKvstoreSynced(['node1', 'node2'], 2);
     await waitKvstoreSynced(['node3'], 1);
 
@@ -183,8 +183,8 @@ describe('RRD replication across node1..node3', () => {
     expect((await rrdFileOn('node3', NODE_FILE)) as RrdHeader).toMatchObject({ lastUpdate: t1 });
     expect(await rrdFileOn('node3', PARTITION_FILE)).toBeNull();
 
-    await heal(['node3']);
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).heal();
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await waitDaemonQuorate('node3', true);
     await waitKvstoreSynced(NAMES, NAMES.length);
 
