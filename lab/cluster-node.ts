@@ -8,7 +8,11 @@ import { waitUntil } from './wait';
 
 export const DAEMON_MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
 export const DB_PATH = '/var/lib/pve-cluster/config.db';
-const DAEMON_PATTERN = "'^(/usr/local/bin/)?node /opt/pmxcfs-ts/dist/src/main[.]js'";
+/**
+ * pgrep -f pattern of a node's daemon: node, any V8 flags (the entrypoint gives --max-semi-space-size),
+ * main.js, then options or nothing, so `pmxcfs-ts status` (main.js with a subcommand) is not matched.
+ */
+export const DAEMON_PATTERN = "'^(/usr/local/bin/)?node( --[^ ]+)* /opt/pmxcfs-ts/dist/src/main[.]js( -|$)'";
 
 /** A file operation inside a node failed: `code` is the errno name (EACCES, ENOENT, ...). */
 export class NodeFsError extends Error {
@@ -143,7 +147,7 @@ export class ClusterNode implements NodeIdentity {
     const [pid] = await this.daemonPids();
     if (pid === undefined) throw new Error(`no pmxcfs-ts daemon running on ${this.name}`);
     await this.shOk(`kill -${signal} ${pid}`);
-    await waitUntil(`daemon ${pid} gone on ${this.name}`, () => this.sh(`kill -0 ${pid}`), (r) => r.code !== 0, { timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(`daemon ${pid} gone on ${this.name}`, () => this.sh(`kill -0 ${pid}`), (r) => r.code !== 0, { timeoutMs: 60_000, intervalMs: 100 });
     await this.waitMounted(false);
     return pid;
   }
@@ -154,13 +158,13 @@ export class ClusterNode implements NodeIdentity {
    * it: `restart()` puts the node back in its usual shape.
    */
   async startDaemon(env: Record<string, string> = {}, args: readonly string[] = []): Promise<void> {
-    const cmd = `exec /usr/local/bin/node ${DAEMON_MAIN} -f --mount /etc/pve --db ${DB_PATH} --nodename ${this.name} ${args.join(' ')} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
+    const cmd = `exec /usr/local/bin/node --max-semi-space-size=1 ${DAEMON_MAIN} -f --mount /etc/pve --db ${DB_PATH} --nodename ${this.name} ${args.join(' ')} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
     await this.exec(['sh', '-c', cmd], { env, detach: true });
     await this.waitMounted(true);
   }
 
   /** Wait until /etc/pve is (or is no longer) a FUSE mount in the node's mount table. */
-  async waitMounted(mounted: boolean, timeoutMs = 30_000): Promise<void> {
+  async waitMounted(mounted: boolean, timeoutMs = 60_000): Promise<void> {
     await waitUntil(
       `/etc/pve ${mounted ? 'mounted' : 'unmounted'} on ${this.name}`,
       () => this.sh("awk '$2==\"/etc/pve\"{print $3}' /proc/mounts"),

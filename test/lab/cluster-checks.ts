@@ -3,7 +3,7 @@
 // Plus the waits the scenarios share (convergence, daemon restarts).
 import { expect } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import type { ClusterNode } from '../../lab/cluster-node';
+import { DAEMON_PATTERN, type ClusterNode } from '../../lab/cluster-node';
 import { BASE_NODES, ensureLab, lab, shIn, type NodeStatus } from './lab-fixture';
 
 /** A node of the suite's cluster by name, or a node of any cluster. */
@@ -140,7 +140,7 @@ export async function waitDcdbSynced(nodes: readonly NodeRef[], members: number,
 
 /** The daemon pid on a node, or null. */
 export async function daemonPid(node: string): Promise<number | null> {
-  const r = await shIn(node, "pgrep -f '^(/usr/local/bin/)?node .*dist/src/main[.]js' | head -n 1");
+  const r = await shIn(node, `pgrep -f ${DAEMON_PATTERN} | head -n 1`);
   const pid = Number(r.stdout.trim());
   return pid > 0 ? pid : null;
 }

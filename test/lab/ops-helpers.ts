@@ -3,6 +3,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { waitUntil } from '../../lab/wait';
+import { DAEMON_PATTERN } from '../../lab/cluster-node';
 import { ensureLab, execIn, lab, shIn } from './lab-fixture';
 
 /** Run a shell snippet in a node; throw with its output when it fails. */
@@ -22,7 +23,6 @@ export async function writeAtomic(node: string, file: string, content: string | 
   await sh(node, `cat > '${file}.tmp' && mv '${file}.tmp' '${file}'`, { input: content });
 }
 
-const DAEMON_PATTERN = "'^(/usr/local/bin/)?node /opt/pmxcfs-ts/dist/src/main[.]js'";
 
 export async function daemonPids(node: string): Promise<number[]> {
   const r = await shIn(node, `pgrep -f ${DAEMON_PATTERN} || true`);

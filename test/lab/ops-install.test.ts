@@ -144,7 +144,7 @@ describe('Debian package: install, run under the unit command line, uninstall', 
     const pid = sh('cat /run/pve-cluster.pid').stdout.trim();
     expect(pid).toMatch(/^\d+$/);
     expect(sh(`kill -0 ${pid}`).status).toBe(0);
-    expect(sh(`cat /proc/${pid}/cmdline | tr '\\0' ' '`).stdout).toMatch(/^\/usr\/lib\/pmxcfs-ts\/node \/usr\/lib\/pmxcfs-ts\/dist\/src\/main.js/);
+    expect(sh(`cat /proc/${pid}/cmdline | tr '\\0' ' '`).stdout).toMatch(/^\/usr\/lib\/pmxcfs-ts\/node --max-semi-space-size=1 \/usr\/lib\/pmxcfs-ts\/dist\/src\/main.js/);
     expect(statIn('/run/pve-cluster.pid')).toBe('644 root:root regular file');
     expect(statIn('/var/lib/pve-cluster/config.db')).toBe('600 root:root regular file');
     expect(statIn('/run/pve-cluster/pmxcfs-ts.sock')).toBe('600 root:root socket');
