@@ -129,11 +129,6 @@ export class KernelCache {
     if (result < 0) this.dropNames();
   }
 
-  /** A name the kernel was given that never reached the tree (a new file whose CREATE failed at close). */
-  nameNotCreated(): void {
-    if (this.on) this.dropNames();
-  }
-
   /** Content the kernel may hold that the tree does not have (a buffered write whose commit failed). */
   contentDiscarded(path: string): void {
     if (this.on) this.contentChanged(memdbPath(path));

@@ -54,8 +54,6 @@ export function isUndecodableName(path: string): boolean {
 
 /** Largest mtime the tree, config.db and the wire can hold (u32 seconds). */
 const MAX_U32 = 0xffffffff;
-/** open(2) write-only access mode. */
-const O_WRONLY = 1;
 
 /** Whole seconds for the MTIME operation, clamped to the u32 range like Linux clamps times to what a file system can store. */
 export function secondsForMtime(seconds: bigint): number {
@@ -240,9 +238,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
           void fs.release(c.path, fh);
           return e;
         }
-        // Never FOPEN_NOFLUSH here, even read-only: the new file is replicated by the FLUSH of its
-        // close (pve-fs.ts create), which close() waits for; RELEASE comes after close() returned.
-        return Buffer.concat([e, encodeOpenOut(fh, openFlags(c.path, flags | O_WRONLY))]);
+        return Buffer.concat([e, encodeOpenOut(fh, openFlags(c.path, flags))]);
       });
     },
     [Opcode.READ]: (h, body) => {

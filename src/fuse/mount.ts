@@ -52,15 +52,6 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
   const nodes = new NodeTable();
   const cache = new KernelCache(nodes, new KernelNotifier(dev, log), o.changes);
   fs.onContentDiscarded = (path) => cache.contentDiscarded(path);
-  fs.onDeferredCreate = (path) => {
-    // The kernel learnt of this name in its CREATE reply already: its apply needs no notification.
-    const token = cache.expect({ op: 'create', path: `/${path}` });
-    return (result) => {
-      cache.answered(token, result);
-      // The kernel holds the name since the CREATE reply: it must ask again.
-      if (result < 0) cache.nameNotCreated();
-    };
-  };
   let gone = false;
   const session = new FuseSession(
     dev,

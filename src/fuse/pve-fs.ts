@@ -56,21 +56,15 @@ export class PveFs {
    * tree (its commit failed): the kernel's copy must go too.
    */
   onContentDiscarded: ((path: string) => void) | null = null;
-  /**
-   * Told when the CREATE of a deferred create (see `create`) is submitted, a change the kernel
-   * already knows of; the returned function hears that CREATE's result.
-   */
-  onDeferredCreate: ((path: string) => (result: number) => void) | null = null;
-  /**
-   * Files created here whose CREATE is not replicated yet (memdb paths): they exist for this
-   * node's callers, and go out with their content at the first flush (docs/differences.md).
-   */
-  private readonly deferredCreates = new Set<string>();
 
   constructor(private readonly o: PveFsOptions) {
     this.buffers = new WriteBuffers(
       (path) => this.loadContent(path),
-      (path, content) => this.commitContent(path, content),
+      (path, content) =>
+        o.backend.submit({ kind: 'write', path, offset: 0, data: content, truncate: true }).then((r) => {
+          if (r < 0) this.onContentDiscarded?.(path);
+          return r;
+        }),
     );
   }
 
@@ -108,7 +102,7 @@ export class PveFs {
       }
       case 'memdb': {
         const entry = this.memdb.lookup(t.path);
-        if (entry === undefined) return this.deferredStat(t.path, quorate);
+        if (entry === undefined) return -Errno.ENOENT;
         const kind = entry.type === DT_DIR ? 'dir' : 'file';
         const buffered = this.buffers.content(t.path);
         return buildStat({
@@ -126,9 +120,8 @@ export class PveFs {
     const t = resolvePath(fusePath);
     if (t.kind === 'below-virtual') return -Errno.ENOENT;
     if (t.kind !== 'memdb') return -Errno.ENOTDIR;
-    const committed = this.memdb.readdir(t.path);
-    if (typeof committed === 'number') return committed;
-    const names = this.deferredCreates.size === 0 ? committed : [...committed, ...this.deferredNamesIn(t.path, committed)];
+    const names = this.memdb.readdir(t.path);
+    if (typeof names === 'number') return names;
     if (t.path !== '') return ['.', '..', ...names];
     // Virtual names shadow memdb entries of the same name.
     return ['.', '..', ...names.filter((n) => !isVirtualName(n)), ...VIRTUAL_LINK_NAMES, ...STATUS_FILE_NAMES];
@@ -137,7 +130,7 @@ export class PveFs {
   readlink(fusePath: string): string | number {
     const t = resolvePath(fusePath);
     if (t.kind === 'link') return linkTarget(t.name, this.o.nodename);
-    if (t.kind === 'memdb' && this.memdb.lookup(t.path) === undefined && !this.deferredCreates.has(t.path)) return -Errno.ENOENT;
+    if (t.kind === 'memdb' && this.memdb.lookup(t.path) === undefined) return -Errno.ENOENT;
     return -Errno.EINVAL;
   }
 
@@ -149,7 +142,7 @@ export class PveFs {
   open(fusePath: string): number {
     const t = resolvePath(fusePath);
     if (t.kind === 'below-virtual') return -Errno.ENOENT;
-    if (t.kind === 'memdb' && this.memdb.lookup(t.path) === undefined && !this.deferredCreates.has(t.path)) return -Errno.ENOENT;
+    if (t.kind === 'memdb' && this.memdb.lookup(t.path) === undefined) return -Errno.ENOENT;
     const content = t.kind === 'status' ? renderStatusFile(t.name, this.o.backend.status, this.o.debug) : null;
     return this.newHandle(content);
   }
@@ -223,26 +216,16 @@ export class PveFs {
 
   // ---- tree mutations ----------------------------------------------------------------------
 
-  /**
-   * A new file: checked now as its CREATE would be applied (existing name or VMID, parent, name),
-   * but replicated only at the first flush (close), together with its content: CREATE and WRITE
-   * are multicast back to back, one round trip instead of two (docs/differences.md).
-   */
-  create(fusePath: string): Promise<number> {
+  async create(fusePath: string): Promise<number> {
     const path = this.mutablePath(resolvePath(fusePath));
-    if (typeof path === 'number') return Promise.resolve(path);
-    if (this.deferredCreates.has(path)) return Promise.resolve(-Errno.EEXIST);
-    const r = this.memdb.checkCreate(path);
-    if (r < 0) return Promise.resolve(r);
-    this.deferredCreates.add(path);
-    this.buffers.created(path);
-    return Promise.resolve(this.newHandle(null));
+    if (typeof path === 'number') return path;
+    const r = await this.submit({ kind: 'create', path });
+    return r < 0 ? r : this.newHandle(null);
   }
 
   async mkdir(fusePath: string): Promise<number> {
     const path = this.mutablePath(resolvePath(fusePath));
     if (typeof path === 'number') return path;
-    if (this.deferredCreates.has(path)) return -Errno.EEXIST;
     return this.submit({ kind: 'mkdir', path });
   }
 
@@ -261,8 +244,6 @@ export class PveFs {
     if (typeof to === 'number') return to;
     const r = await this.flushBoth(from, to);
     if (r < 0) return r;
-    const below = await this.flushBelow(from);
-    if (below < 0) return below;
     return this.submit({ kind: 'rename', path: from, to });
   }
 
@@ -308,23 +289,7 @@ export class PveFs {
     if (typeof path === 'number') return path;
     const r = await this.buffers.flush(path);
     if (r < 0) return r;
-    const below = await this.flushBelow(path);
-    if (below < 0) return below;
     return this.submit({ kind: 'delete', path });
-  }
-
-  /**
-   * Commits what is buffered below directory `dir` (new files among it), so that removing or
-   * renaming the directory meets them in the tree as the reference would.
-   */
-  private async flushBelow(dir: string): Promise<number> {
-    const prefix = `${dir}/`;
-    for (const p of this.buffers.paths()) {
-      if (!p.startsWith(prefix)) continue;
-      const r = await this.buffers.flush(p);
-      if (r < 0) return r;
-    }
-    return 0;
   }
 
   private async flushBoth(a: string, b: string): Promise<number> {
@@ -344,55 +309,6 @@ export class PveFs {
     if (!this.o.backend.quorate()) return -Errno.EACCES;
     const r = await this.o.backend.submit(op);
     return r < 0 ? r : 0;
-  }
-
-  /** Commits a file's whole content; a deferred create goes out first, in the same round trip. */
-  private commitContent(path: string, content: Buffer): Promise<number> {
-    const write: FsOp = { kind: 'write', path, offset: 0, data: content, truncate: true };
-    let result: Promise<number>;
-    if (this.deferredCreates.delete(path)) {
-      const heard = this.onDeferredCreate?.(path) ?? null;
-      // Both are handed to the transport before either is delivered (submit sends synchronously);
-      // an empty file needs no WRITE.
-      const created = this.o.backend.submit({ kind: 'create', path });
-      const written = content.length > 0 ? this.o.backend.submit(write) : Promise.resolve(0);
-      result = Promise.all([created, written]).then(([rc, rw]) => {
-        heard?.(rc);
-        // A CREATE refused at apply (a peer made the name meanwhile) is the answer even if the
-        // WRITE then landed in the peer's file.
-        return rc < 0 ? rc : rw;
-      });
-    } else {
-      result = this.o.backend.submit(write);
-    }
-    return result.then((r) => {
-      if (r < 0) this.onContentDiscarded?.(path);
-      return r;
-    });
-  }
-
-  /** The attributes of a deferred create (see `create`), or ENOENT. */
-  private deferredStat(path: string, quorate: boolean): FuseStat | number {
-    if (!this.deferredCreates.has(path)) return -Errno.ENOENT;
-    return buildStat({
-      kind: 'file',
-      perm: permissionBits('file', path, quorate),
-      size: this.buffers.content(path)?.length ?? 0,
-      mtime: this.o.clock(),
-      gid: this.o.gid,
-    });
-  }
-
-  /** Names of deferred creates directly in directory `dir` that the tree does not list yet. */
-  private deferredNamesIn(dir: string, listed: string[]): string[] {
-    const names: string[] = [];
-    for (const p of this.deferredCreates) {
-      const slash = p.lastIndexOf('/');
-      const parent = slash < 0 ? '' : p.slice(0, slash);
-      const base = p.slice(slash + 1);
-      if (parent === dir && !listed.includes(base)) names.push(base);
-    }
-    return names;
   }
 
   private loadContent(path: string): Buffer | number {

@@ -46,14 +46,6 @@ export class WriteBuffers {
   }
 
   /**
-   * A file created here and not replicated yet: an empty buffer that counts as changed, so the
-   * next flush commits it (empty or not). Replaces anything buffered under that name.
-   */
-  created(path: string): void {
-    this.files.set(path, { data: Buffer.alloc(4096), length: 0, dirty: true, inflight: null });
-  }
-
-  /**
    * One write() chunk. The 1 MiB limit applies per call exactly like the reference: a chunk that
    * ends beyond 1 MiB fails with EFBIG and leaves what earlier chunks wrote. Returns count or -errno.
    */

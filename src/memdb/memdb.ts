@@ -479,19 +479,9 @@ export class MemDb {
     return 0;
   }
 
-  /**
-   * What applying a CREATE of `path` now would answer, without applying it: 0, or the -errno of
-   * the create (EEXIST for an existing name or a VMID registered elsewhere, ENOENT/ENOTDIR for
-   * the parent, EACCES for a forbidden name, EIO after a store failure).
-   */
-  checkCreate(path: string): number {
-    if (this.errorFlag) return -Errno.EIO;
-    const target = this.writeTarget(path, true);
-    return typeof target === 'number' ? target : 0;
-  }
-
-  /** The checks of a write or create before anything changes, in the reference's order. */
-  private writeTarget(path: string, create: boolean): { p: Exclude<ParentLookup, number>; cfg: ReturnType<typeof parseGuestConfigParts>; existing: Entry | undefined } | number {
+  private write(path: string, offset: number, data: Buffer, truncate: boolean, create: boolean, origin: OpOrigin): number {
+    const count = data.length;
+    if (offset + count > MEMDB_MAX_FILE_SIZE) return -Errno.EFBIG;
     const p = this.lookupParent(path);
     if (typeof p === 'number') return p;
     // The VMID check comes before the target's own checks, as in the reference.
@@ -501,15 +491,6 @@ export class MemDb {
     if (create && existing !== undefined) return -Errno.EEXIST;
     if (!create && existing === undefined) return -Errno.ENOENT;
     if (existing !== undefined && existing.type !== DT_REG) return -Errno.ENOTDIR;
-    return { p, cfg, existing };
-  }
-
-  private write(path: string, offset: number, data: Buffer, truncate: boolean, create: boolean, origin: OpOrigin): number {
-    const count = data.length;
-    if (offset + count > MEMDB_MAX_FILE_SIZE) return -Errno.EFBIG;
-    const target = this.writeTarget(path, create);
-    if (typeof target === 'number') return target;
-    const { p, cfg, existing } = target;
 
     const version = this.root.version + 1;
     const oldData = existing?.data ?? null;

@@ -30,7 +30,6 @@ beforeEach(() => {
     quorate: () => quorate,
     nodeId: () => 1,
     submit: async (op) => {
-      if (!quorate) return -Errno.EACCES; // as the cluster backend's dcdb client
       submitted.push(op);
       return memdb.apply(op, { writer: 1, mtime: 1000 }, 1000);
     },
@@ -97,93 +96,5 @@ describe('virtual entries', () => {
     expect(await fs.create('/.version')).toBe(-Errno.EACCES);
     expect(await fs.create('/.version/x')).toBe(-Errno.EACCES);
     expect(await fs.unlink('/qemu-server')).toBe(-Errno.EACCES);
-  });
-});
-
-describe('a new file is replicated at its first flush, CREATE and WRITE back to back', () => {
-  beforeEach(async () => {
-    expect(await fs.mkdir('/d')).toBe(0);
-    submitted = [];
-  });
-
-  it('create submits nothing; this node sees the file; flush sends CREATE and WRITE before either answers', async () => {
-    const fh = await fs.create('/d/f');
-    expect(fh).toBeGreaterThan(0);
-    expect(submitted).toEqual([]);
-    expect(fs.getattr('/d/f')).toMatchObject({ mode: 0o100640, size: 0 });
-    expect(fs.readdir('/d')).toEqual(['.', '..', 'f']);
-    expect(fs.open('/d/f')).toBeGreaterThan(0);
-    expect(fs.write('/d/f', 0, Buffer.from('hello'))).toBe(5);
-    expect(fs.getattr('/d/f')).toMatchObject({ size: 5 });
-    expect(fs.read('/d/f', fh, 0, 100)).toEqual(Buffer.from('hello'));
-    const flushing = fs.flush('/d/f');
-    // Both messages are handed over synchronously, before any result is awaited.
-    expect(submitted.map((op) => op.kind)).toEqual(['create', 'write']);
-    expect(await flushing).toBe(0);
-    expect(submitted[1]).toMatchObject({ kind: 'write', path: 'd/f', offset: 0, truncate: true });
-    expect(fs.read('/d/f', fh, 0, 100)).toEqual(Buffer.from('hello'));
-    expect(fs.readdir('/d')).toEqual(['.', '..', 'f']);
-    expect(await fs.release('/d/f', fh)).toBe(0);
-    expect(submitted).toHaveLength(2);
-  });
-
-  it('an empty file is one CREATE', async () => {
-    const fh = await fs.create('/d/empty');
-    expect(await fs.release('/d/empty', fh)).toBe(0);
-    expect(submitted).toEqual([{ kind: 'create', path: 'd/empty' }]);
-    expect(fs.getattr('/d/empty')).toMatchObject({ size: 0 });
-  });
-
-  it('the open fails where the CREATE would: existing name, pending name, missing parent, VMID elsewhere', async () => {
-    expect(await fs.mkdir('/nodes')).toBe(0);
-    for (const d of ['/nodes/n1', '/nodes/n1/qemu-server', '/nodes/n2', '/nodes/n2/qemu-server']) expect(await fs.mkdir(d)).toBe(0);
-    const fh = await fs.create('/nodes/n1/qemu-server/100.conf');
-    expect(await fs.release('/nodes/n1/qemu-server/100.conf', fh)).toBe(0);
-    submitted = [];
-    expect(await fs.create('/nodes/n1/qemu-server/100.conf')).toBe(-Errno.EEXIST);
-    expect(await fs.create('/nodes/n2/qemu-server/100.conf')).toBe(-Errno.EEXIST);
-    expect(await fs.create('/missing/f')).toBe(-Errno.ENOENT);
-    expect(await fs.create('/d')).toBe(-Errno.EEXIST);
-    expect(await fs.create('/d/g')).toBeGreaterThan(0);
-    expect(await fs.create('/d/g')).toBe(-Errno.EEXIST);
-    expect(await fs.mkdir('/d/g')).toBe(-Errno.EEXIST);
-    expect(submitted).toEqual([]);
-  });
-
-  it('rename and unlink of a still-open new file commit it first', async () => {
-    const fh = await fs.create('/d/tmp');
-    expect(fs.write('/d/tmp', 0, Buffer.from('x'))).toBe(1);
-    expect(await fs.rename('/d/tmp', '/d/final')).toBe(0);
-    expect(submitted.map((op) => op.kind)).toEqual(['create', 'write', 'rename']);
-    expect(fs.getattr('/d/tmp')).toBe(-Errno.ENOENT);
-    expect(await fs.release('/d/tmp', fh)).toBe(0);
-    submitted = [];
-    await fs.create('/d/gone');
-    expect(await fs.unlink('/d/gone')).toBe(0);
-    expect(submitted.map((op) => op.kind)).toEqual(['create', 'delete']);
-    expect(fs.readdir('/d')).toEqual(['.', '..', 'final']);
-  });
-
-  it('renaming or removing the directory of a still-open new file commits the file first', async () => {
-    await fs.create('/d/f');
-    expect(fs.write('/d/f', 0, Buffer.from('y'))).toBe(1);
-    // A directory with entries is not renamed (as the reference): the new file counts.
-    expect(await fs.rename('/d', '/e')).toBe(-Errno.ENOTEMPTY);
-    expect(submitted.map((op) => op.kind)).toEqual(['create', 'write', 'rename']);
-    expect(fs.getattr('/d/f')).toMatchObject({ size: 1 });
-    expect(await fs.mkdir('/e')).toBe(0);
-    await fs.create('/e/g');
-    expect(await fs.rmdir('/e')).toBe(-Errno.ENOTEMPTY);
-    expect(fs.readdir('/e')).toEqual(['.', '..', 'g']);
-  });
-
-  it('quorum lost before the close: the close fails EACCES and the file is gone', async () => {
-    const fh = await fs.create('/d/f');
-    expect(fs.write('/d/f', 0, Buffer.from('x'))).toBe(1);
-    quorate = false;
-    expect(await fs.release('/d/f', fh)).toBe(-Errno.EACCES);
-    quorate = true;
-    expect(fs.getattr('/d/f')).toBe(-Errno.ENOENT);
-    expect(fs.readdir('/d')).toEqual(['.', '..']);
   });
 });
