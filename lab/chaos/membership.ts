@@ -1,0 +1,61 @@
+// Who was quorate when, according to the faults the runner applied: the model the checkers judge
+// operations against. A node is quorate when it is up and its side of the partition holds a
+// majority of the configured votes (expected votes = number of nodes, one vote each). A killed
+// daemon leaves corosync (and its vote) in place; a fence or a corosync restart takes the vote away.
+import type { FaultRecord, History, RecoveryRecord } from './history';
+
+export interface MembershipModel {
+  nodes: readonly string[];
+  /** Is the node, by the model, in the quorate component with a running daemon at time t? */
+  quorateAt(node: string, t: number): boolean;
+  /** Is the node up (container, corosync and daemon running) at time t? */
+  upAt(node: string, t: number): boolean;
+  /** Quorate for the whole of [a - margin, b + margin]. */
+  stableQuorate(node: string, a: number, b: number, margin: number): boolean;
+  /** Up but not quorate for the whole of [a - margin, b]: its daemon must refuse every change. */
+  surelyNotQuorate(node: string, a: number, b: number, margin: number): boolean;
+  /** Times at which the model's state can change. */
+  changePoints: readonly number[];
+}
+
+interface Span {
+  fault: FaultRecord;
+  from: number;
+  to: number;
+}
+
+/** When a fault's effect ends: a fenced node is back when it rejoined, not when it was started. */
+function spanOf(f: FaultRecord, recoveries: readonly RecoveryRecord[]): Span {
+  const rejoin = recoveries.find((r) => r.kind === 'rejoin' && r.faultId === f.id);
+  let to = f.end ?? Infinity;
+  if (f.kind !== 'partition' && rejoin) to = Math.max(to, rejoin.at ?? Infinity);
+  return { fault: f, from: f.start, to };
+}
+
+export function membershipModel(h: Pick<History, 'faults' | 'recoveries'> & { meta: { nodes: string[] } }): MembershipModel {
+  const nodes = h.meta.nodes;
+  const spans = h.faults.map((f) => spanOf(f, h.recoveries));
+  const quorum = Math.floor(nodes.length / 2) + 1;
+  const active = (t: number): Span[] => spans.filter((s) => s.from <= t && t < s.to);
+  const downAt = (node: string, t: number, kinds: readonly string[]): boolean =>
+    active(t).some((s) => kinds.includes(s.fault.kind) && s.fault.nodes.includes(node));
+  const upAt = (node: string, t: number): boolean => !downAt(node, t, ['fence', 'kill', 'corosync-restart']);
+  const quorateAt = (node: string, t: number): boolean => {
+    if (!upAt(node, t)) return false;
+    const part = active(t).find((s) => s.fault.kind === 'partition');
+    const side = part?.fault.groups?.find((g) => g.includes(node)) ?? nodes;
+    const votes = side.filter((n) => !downAt(n, t, ['fence', 'corosync-restart'])).length;
+    return votes >= quorum;
+  };
+  const changePoints = [...new Set(spans.flatMap((s) => [s.from, s.to]).filter(Number.isFinite))].sort((a, b) => a - b);
+  const holdsOver = (pred: (t: number) => boolean, a: number, b: number): boolean =>
+    pred(a) && changePoints.every((c) => c < a || c > b || pred(c));
+  return {
+    nodes,
+    quorateAt,
+    upAt,
+    changePoints,
+    stableQuorate: (node, a, b, margin) => holdsOver((t) => quorateAt(node, t), a - margin, b + margin),
+    surelyNotQuorate: (node, a, b, margin) => holdsOver((t) => upAt(node, t) && !quorateAt(node, t), a - margin, b),
+  };
+}
