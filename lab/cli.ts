@@ -4,6 +4,7 @@ import { describe, fence, heal, LabError, labDown, labStatus, labUp, partition, 
 import { statusTable } from './node-status';
 import { replaceNode } from './replace-node';
 import { runInherit } from './run';
+import { chaosCommand, chaosReportCommand } from './chaos/command';
 
 const USAGE = `usage: npm run lab -- <command>
   up [--local] [--no-build] [--recreate]
@@ -20,6 +21,12 @@ const USAGE = `usage: npm run lab -- <command>
   logs <node> [-f] [--tail N] the node's container log (corosync + daemon + entrypoint)
   replace <node> [--start]    a replacement host: new container, same name and address, EMPTY
                               config.db volume, starting nothing (--start: the usual services)
+  chaos [--nodes N] [--duration S] [--seed X] [--faults partition,fence,kill,corosync-restart]
+        [--clients C] [--think MS] [--out DIR]
+                              a seeded chaos run with clients on every node; writes
+                              chaos-<seed>.jsonl and chaos-<seed>.html (default .lab/chaos)
+  chaos-report <history.jsonl> [report.html]
+                              the checkers and the report again from a recorded history
   add [--direct]              node4 joins: 4-node corosync.conf written through /etc/pve/corosync.conf
                               (--direct: straight to /etc/corosync on each node, bypassing pmxcfs)`;
 
@@ -104,6 +111,10 @@ async function main(argv: string[]): Promise<number> {
       log(`${args[0]} replaced (empty volume${flags.has('--start') ? '' : '; nothing started: copy config.db and /etc/corosync in, then start corosync and pmxcfs-ts'})`);
       return 0;
     }
+    case 'chaos':
+      return chaosCommand(rest, log);
+    case 'chaos-report':
+      return chaosReportCommand(rest, log);
     case 'add': {
       const t0 = Date.now();
       const st = await addNode({ log, direct: flags.has('--direct') });

@@ -262,7 +262,7 @@ export function checkRecovery(h: History): CheckResult {
   const never = h.recoveries.filter((r) => r.at === null);
   const stats: Record<string, number | string | null> = {};
   for (const kind of ['heal', 'rejoin', 'final-convergence'] as const) {
-    const times = h.recoveries.filter((r) => r.kind === kind && r.at !== null).map((r) => r.at! - r.from).sort((a, b) => a - b);
+    const times = h.recoveries.filter((r) => r.kind === kind && r.at !== null).map((r) => Math.round(r.at! - r.from)).sort((a, b) => a - b);
     stats[`${kind} count`] = times.length;
     stats[`${kind} median ms`] = times.length ? times[Math.floor(times.length / 2)]! : null;
     stats[`${kind} max ms`] = times.length ? times[times.length - 1]! : null;

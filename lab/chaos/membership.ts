@@ -10,7 +10,10 @@ export interface MembershipModel {
   quorateAt(node: string, t: number): boolean;
   /** Is the node up (container, corosync and daemon running) at time t? */
   upAt(node: string, t: number): boolean;
-  /** Quorate for the whole of [a - margin, b + margin]. */
+  /**
+   * Quorate for the whole of [a, b + margin]: an acknowledgement proves the node was quorate when it
+   * applied the change, so only a cut within `margin` after the op (not yet noticed) makes it doubtful.
+   */
   stableQuorate(node: string, a: number, b: number, margin: number): boolean;
   /** Up but not quorate for the whole of [a - margin, b]: its daemon must refuse every change. */
   surelyNotQuorate(node: string, a: number, b: number, margin: number): boolean;
@@ -55,7 +58,7 @@ export function membershipModel(h: Pick<History, 'faults' | 'recoveries'> & { me
     quorateAt,
     upAt,
     changePoints,
-    stableQuorate: (node, a, b, margin) => holdsOver((t) => quorateAt(node, t), a - margin, b + margin),
+    stableQuorate: (node, a, b, margin) => holdsOver((t) => quorateAt(node, t), a, b + margin),
     surelyNotQuorate: (node, a, b, margin) => holdsOver((t) => upAt(node, t) && !quorateAt(node, t), a - margin, b),
   };
 }

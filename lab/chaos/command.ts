@@ -1,0 +1,44 @@
+// `npm run lab -- chaos ...` on today's lab.
+import * as path from 'path';
+import { ALL_NODES, labPaths } from '../topology';
+import { LabError } from '../lab';
+import { parseChaosArgs } from './args';
+import { LabChaosCluster } from './lab-cluster';
+import { replayCommand, runChaos } from './runner';
+import { parseJsonLines } from './history';
+import { runCheckers } from './checkers';
+import { renderReport } from './report';
+import * as fs from 'fs';
+
+/** Where a running chaos run leaves its live rates for the dashboard. */
+export function liveFile(): string {
+  return path.join(labPaths().stateDir, 'chaos-live.json');
+}
+
+/** `lab chaos-report <history.jsonl> [report.html]`: the checkers and the report again from a history. */
+export function chaosReportCommand(argv: readonly string[], log: (l: string) => void): number {
+  const [input, output] = argv;
+  if (!input) throw new LabError('usage: chaos-report <history.jsonl> [report.html]');
+  const history = parseJsonLines(fs.readFileSync(input, 'utf8'));
+  const results = runCheckers(history);
+  const out = output ?? input.replace(/\.jsonl$/, '') + '.html';
+  fs.writeFileSync(out, renderReport({ history, results, replayCommand: replayCommand({ ...history.meta }, history.meta.nodes.length) }));
+  for (const c of results) log(`${c.verdict.toUpperCase().padEnd(4)} ${c.name}: ${c.summary}${c.forkCount ? ` [fork window: ${c.forkCount}]` : ''}`);
+  log(`report ${out}`);
+  return results.every((r) => r.verdict === 'pass') ? 0 : 1;
+}
+
+export async function chaosCommand(argv: readonly string[], log: (l: string) => void): Promise<number> {
+  const a = parseChaosArgs(argv, { out: path.join(labPaths().stateDir, 'chaos'), seed: Date.now() % 1_000_000 });
+  if (a.nodes > ALL_NODES.length)
+    throw new LabError(`today's lab has at most ${ALL_NODES.length} nodes (node1..node${ALL_NODES.length}); --nodes ${a.nodes} needs the lab library`);
+  const cluster = new LabChaosCluster(ALL_NODES.slice(0, a.nodes).map((n) => n.name));
+  const r = await runChaos(cluster, { seed: a.seed, durationMs: a.durationS * 1000, faults: a.faults, clientsPerNode: a.clients, thinkMs: a.thinkMs, outDir: a.out, log, liveFile: liveFile() });
+  const counts = { ok: 0, fail: 0, unknown: 0 } as Record<string, number>;
+  for (const o of r.history.ops) counts[o.outcome]!++;
+  log(`${r.history.ops.length} operations (${counts.ok} ok, ${counts.fail} failed, ${counts.unknown} unknown), ${r.history.faults.length} faults`);
+  for (const c of r.results) log(`${c.verdict.toUpperCase().padEnd(4)} ${c.name}: ${c.summary}${c.forkCount ? ` [fork window: ${c.forkCount}]` : ''}`);
+  log(`history ${r.historyFile}`);
+  log(`report  ${r.reportFile}`);
+  return r.passed ? 0 : 1;
+}
