@@ -5,6 +5,7 @@ import { statusTable } from './node-status';
 import { replaceNode } from './replace-node';
 import { runInherit } from './run';
 import { chaosCommand, chaosReportCommand } from './chaos/command';
+import { dashboardCommand } from './dashboard/command';
 
 const USAGE = `usage: npm run lab -- <command>
   up [--local] [--no-build] [--recreate]
@@ -25,6 +26,8 @@ const USAGE = `usage: npm run lab -- <command>
         [--clients C] [--think MS] [--out DIR]
                               a seeded chaos run with clients on every node; writes
                               chaos-<seed>.jsonl and chaos-<seed>.html (default .lab/chaos)
+  dashboard [--port N]        a live page of the lab on http://127.0.0.1:8413/ (partition, heal,
+                              fence, start from the page)
   chaos-report <history.jsonl> [report.html]
                               the checkers and the report again from a recorded history
   add [--direct]              node4 joins: 4-node corosync.conf written through /etc/pve/corosync.conf
@@ -113,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'chaos':
       return chaosCommand(rest, log);
+    case 'dashboard':
+      return dashboardCommand(rest, log);
     case 'chaos-report':
       return chaosReportCommand(rest, log);
     case 'add': {
