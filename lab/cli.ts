@@ -23,9 +23,10 @@ const USAGE = `usage: npm run lab -- <command>
   replace <node> [--start]    a replacement host: new container, same name and address, EMPTY
                               config.db volume, starting nothing (--start: the usual services)
   chaos [--nodes N] [--duration S] [--seed X] [--faults partition,fence,kill,corosync-restart]
-        [--clients C] [--think MS] [--out DIR]
+        [--clients C] [--think MS] [--out DIR] [--plan]
                               a seeded chaos run with clients on every node; writes
-                              chaos-<seed>.jsonl and chaos-<seed>.html (default .lab/chaos)
+                              chaos-<seed>.jsonl and chaos-<seed>.html (default .lab/chaos);
+                              --plan prints the seed's fault schedule and stops
   dashboard [--port N]        a live page of the lab on http://127.0.0.1:8413/ (partition, heal,
                               fence, start from the page)
   chaos-report <history.jsonl> [report.html]

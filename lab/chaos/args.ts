@@ -1,4 +1,4 @@
-// `lab chaos` arguments: --nodes N --duration S --seed X --faults a,b --clients C --think MS --out DIR
+// `lab chaos` arguments: --nodes N --duration S --seed X --faults a,b --clients C --think MS --out DIR --plan
 import { FAULT_KINDS, type FaultKind } from './history';
 
 export interface ChaosArgs {
@@ -9,6 +9,7 @@ export interface ChaosArgs {
   clients: number;
   thinkMs: number;
   out: string;
+  planOnly: boolean; // print the fault schedule and stop (a replay check needs no cluster)
 }
 
 export class ChaosArgsError extends Error {
@@ -16,7 +17,7 @@ export class ChaosArgsError extends Error {
 }
 
 export function parseChaosArgs(argv: readonly string[], defaults: { out: string; seed: number }): ChaosArgs {
-  const a: ChaosArgs = { nodes: 3, durationS: 60, seed: defaults.seed, faults: [...FAULT_KINDS], clients: 1, thinkMs: 20, out: defaults.out };
+  const a: ChaosArgs = { nodes: 3, durationS: 60, seed: defaults.seed, faults: [...FAULT_KINDS], clients: 1, thinkMs: 20, out: defaults.out, planOnly: false };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new ChaosArgsError(`${flag} needs an integer >= ${min} (got ${v ?? 'nothing'})`);
@@ -31,6 +32,7 @@ export function parseChaosArgs(argv: readonly string[], defaults: { out: string;
       case '--seed': a.seed = int(flag, v, 0); i++; break;
       case '--clients': a.clients = int(flag, v, 1); i++; break;
       case '--think': a.thinkMs = int(flag, v, 0); i++; break;
+      case '--plan': a.planOnly = true; break;
       case '--out': if (!v) throw new ChaosArgsError('--out needs a directory'); a.out = v; i++; break;
       case '--faults': {
         if (!v) throw new ChaosArgsError(`--faults needs a list out of ${FAULT_KINDS.join(',')}`);

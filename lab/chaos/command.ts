@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ALL_NODES, labPaths } from '../topology';
 import { LabError } from '../lab';
 import { parseChaosArgs } from './args';
+import { describeFault, generateSchedule } from './schedule';
 import { LabChaosCluster } from './lab-cluster';
 import { replayCommand, runChaos } from './runner';
 import { parseJsonLines } from './history';
@@ -30,8 +31,15 @@ export function chaosReportCommand(argv: readonly string[], log: (l: string) => 
 
 export async function chaosCommand(argv: readonly string[], log: (l: string) => void): Promise<number> {
   const a = parseChaosArgs(argv, { out: path.join(labPaths().stateDir, 'chaos'), seed: Date.now() % 1_000_000 });
-  if (a.nodes > ALL_NODES.length)
+  if (!a.planOnly && a.nodes > ALL_NODES.length)
     throw new LabError(`today's lab has at most ${ALL_NODES.length} nodes (node1..node${ALL_NODES.length}); --nodes ${a.nodes} needs the lab library`);
+  if (a.planOnly) {
+    const names = Array.from({ length: a.nodes }, (_, i) => `node${i + 1}`);
+    const plan = generateSchedule({ seed: a.seed, nodes: names, durationMs: a.durationS * 1000, faults: a.faults });
+    log(`schedule for seed ${a.seed}, ${a.nodes} nodes, ${a.durationS} s: ${plan.length} faults`);
+    for (const f of plan) console.log(`${(f.at / 1000).toFixed(1)}s +${(f.durationMs / 1000).toFixed(1)}s ${describeFault(f)}`);
+    return 0;
+  }
   const cluster = new LabChaosCluster(ALL_NODES.slice(0, a.nodes).map((n) => n.name));
   const r = await runChaos(cluster, { seed: a.seed, durationMs: a.durationS * 1000, faults: a.faults, clientsPerNode: a.clients, thinkMs: a.thinkMs, outDir: a.out, log, liveFile: liveFile() });
   const counts = { ok: 0, fail: 0, unknown: 0 } as Record<string, number>;

@@ -4,8 +4,9 @@ import { parseChaosArgs } from '../../../lab/chaos/args';
 describe('lab chaos arguments', () => {
   const d = { out: '/tmp/x', seed: 5 };
   it('parses every option and has defaults', () => {
-    expect(parseChaosArgs([], d)).toEqual({ nodes: 3, durationS: 60, seed: 5, faults: ['partition', 'fence', 'kill', 'corosync-restart'], clients: 1, thinkMs: 20, out: '/tmp/x' });
-    expect(parseChaosArgs(['--nodes', '5', '--duration', '300', '--seed', '9', '--faults', 'partition,fence', '--clients', '2', '--out', 'o'], d)).toMatchObject({
+    expect(parseChaosArgs([], d)).toEqual({ nodes: 3, durationS: 60, seed: 5, faults: ['partition', 'fence', 'kill', 'corosync-restart'], clients: 1, thinkMs: 20, out: '/tmp/x', planOnly: false });
+    expect(parseChaosArgs(['--nodes', '5', '--duration', '300', '--seed', '9', '--faults', 'partition,fence', '--clients', '2', '--out', 'o', '--plan'], d)).toMatchObject({
+      planOnly: true,
       nodes: 5, durationS: 300, seed: 9, faults: ['partition', 'fence'], clients: 2, out: 'o',
     });
   });
