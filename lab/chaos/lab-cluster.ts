@@ -19,6 +19,7 @@ import type { ChaosCluster, ChaosNodeStatus, DaemonView, ExecResult, NodeProcess
 
 const MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
 const DB = '/var/lib/pve-cluster/config.db';
+const DAEMON_PATTERN = '^(/usr/local/bin/)?node .*dist/src/main[.]js';
 
 const PROBE = `
 echo '@@quorum'; corosync-quorumtool -s 2>&1
@@ -135,7 +136,7 @@ export class LabChaosCluster implements ChaosCluster {
   }
 
   async killDaemon(node: string): Promise<void> {
-    const r = await execIn(node, ['sh', '-c', "pkill -KILL -f '^(/usr/local/bin/)?node .*dist/src/main[.]js'"], { timeoutMs: 15_000 });
+    const r = await execIn(node, ['sh', '-c', `pkill -KILL -f '${DAEMON_PATTERN}'`], { timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`no daemon to kill on ${node}`);
   }
 

@@ -60,6 +60,7 @@ class Recorder {
 /** One workload client: starts the agent in its node, restarts it after the node came back. */
 async function runClient(cluster: ChaosCluster, rec: Recorder, cfg: Omit<AgentConfig, 'seq0'>, stopAt: number, log: (l: string) => void): Promise<void> {
   let seq = 0;
+  let lastCode: number | null = null;
   while (monotonicMs() < stopAt - 1_000) {
     const st = await cluster.status(cfg.node).catch(() => null);
     if (!st?.running || !st.mounted) {
@@ -87,7 +88,11 @@ async function runClient(cluster: ChaosCluster, rec: Recorder, cfg: Omit<AgentCo
     const code = await proc.exited;
     const now = rec.rel(monotonicMs());
     for (const b of pending.values()) rec.add({ ...b, end: now, outcome: 'unknown' });
-    if (monotonicMs() < stopAt - 1_000) log(`client ${cfg.client} ended (status ${code}); restarting it once ${cfg.node} is back`);
+    if (monotonicMs() < stopAt - 1_000) {
+      if (code !== lastCode) log(`client ${cfg.client} ended (status ${code}); restarting it once ${cfg.node} is back`);
+      lastCode = code;
+      await sleep(1_000); // the mount may still be listed while it is gone (a dead daemon's)
+    }
   }
 }
 
