@@ -79,10 +79,18 @@ function myVms() {
   } catch (e) { return []; }
 }
 
+// Like PVE's cfs_lock: one rmdir at the end; only a refusal for want of quorum (EACCES) is retried
+// later; a lock that is gone (ENOENT) is not ours any more.
+function release() {
+  let code = null;
+  run('unlock', held, {}, () => { try { fs.rmdirSync(P + held); } catch (e) { code = e.code; throw e; } });
+  if (code !== 'EACCES') held = null;
+}
+
 function lockStep() {
   if (held) {
     if (Math.random() < 0.5) run('renew', held, {}, () => { const t = Math.floor(Date.now() / 1000); fs.utimesSync(P + held, 0, t); });
-    else if (run('unlock', held, {}, () => fs.rmdirSync(P + held))) held = null;
+    else release();
     return;
   }
   const l = 'priv/lock/chaos-' + Math.floor(Math.random() * a.locks);
@@ -117,6 +125,6 @@ while (now() < a.deadline) {
   for (const [w, f] of steps) { r -= w; if (r < 0) { f(); break; } }
   if (a.thinkMs > 0) sleep(a.thinkMs * (0.5 + Math.random()));
 }
-if (held) { for (let i = 0; i < 20 && held; i++) { if (run('unlock', held, {}, () => fs.rmdirSync(P + held))) held = null; else sleep(500); } }
+for (let i = 0; i < 20 && held; i++) { release(); if (held) sleep(500); }
 out({ k: 'x', msg: 'deadline' });
 `;

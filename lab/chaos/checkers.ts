@@ -185,7 +185,8 @@ export function checkLocks(h: History): CheckResult {
   for (const o of lockOps) {
     if (o.op !== 'lock' || o.outcome !== 'ok') continue;
     const mine = lockOps.filter((x) => x.client === o.client && x.path === o.path && x.start > o.start);
-    const release = mine.find((x) => x.op === 'unlock' && notFailed(x)) ?? mine.find((x) => x.op === 'lock');
+    // Locks have no owner: any client's rmdir that may have succeeded ends the hold.
+    const release = lockOps.find((x) => x.path === o.path && x.start > o.start && x.op === 'unlock' && notFailed(x)) ?? mine.find((x) => x.op === 'lock');
     // Without a renewal for CFS_LOCK_TIMEOUT the lock may be broken by anyone's unlock request.
     let lastRenew = o.start;
     for (const x of mine) if (x.op === 'renew' && x.outcome === 'ok' && (!release || x.start < release.start)) lastRenew = x.start;
@@ -198,10 +199,24 @@ export function checkLocks(h: History): CheckResult {
     for (const a of list)
       for (const b of list)
         if (a !== b && a.client !== b.client && b.op.start > a.from && b.op.end < a.to) (c.stable(a.op) && c.stable(b.op) ? overlap : fork).push(b.op);
+  // A release by a client whose acquisition was in the fork window removes whoever holds the lock
+  // now (its own was undone by the resync): counted with the fork window.
+  const stray: OpRecord[] = [];
+  for (const u of lockOps) {
+    if (u.op !== 'unlock' || u.outcome !== 'ok') continue;
+    const acq = [...lockOps].reverse().find((x) => x.client === u.client && x.path === u.path && x.op === 'lock' && x.outcome === 'ok' && x.start < u.start);
+    if (!acq) continue;
+    const gone = lockOps.some((x) => x.path === u.path && x.op === 'unlock' && x.client !== u.client && x.outcome === 'ok' && x.start > acq.end && x.end < u.start);
+    if (!c.stable(acq) || gone) stray.push(u);
+  }
   const n = [...holds.values()].reduce((s, l) => s + l.length, 0);
-  return result('no lock held twice', overlap, fork, `${n} acknowledged acquisitions of ${holds.size} locks; ${overlap.length} inside another client's hold`, {
-    acquisitions: n,
-  });
+  return result(
+    'no lock held twice',
+    overlap,
+    [...fork, ...stray],
+    `${n} acknowledged acquisitions of ${holds.size} locks; ${overlap.length} inside another client's hold; ${stray.length} releases of a lock whose acquisition was undone (fork window) or already released by another client`,
+    { acquisitions: n, strayReleases: stray.length },
+  );
 }
 
 /** Errnos the kernel may answer from its own lookup before the daemon sees the call. */

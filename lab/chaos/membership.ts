@@ -27,17 +27,24 @@ interface Span {
   to: number;
 }
 
-/** When a fault's effect ends: a fenced node is back when it rejoined, not when it was started. */
-function spanOf(f: FaultRecord, recoveries: readonly RecoveryRecord[]): Span {
+/**
+ * When a fault's effect ends. Pessimistic: a fenced or restarted node is back only when its rejoin
+ * was measured (which can wait for other faults to end). Optimistic: it may vote again as soon as
+ * it was started. "Stably quorate" uses the first, "surely not quorate" the second.
+ */
+function spanOf(f: FaultRecord, recoveries: readonly RecoveryRecord[], optimistic: boolean): Span {
   const rejoin = recoveries.find((r) => r.kind === 'rejoin' && r.faultId === f.id);
   let to = f.end ?? Infinity;
-  if (f.kind !== 'partition' && rejoin) to = Math.max(to, rejoin.at ?? Infinity);
+  if (!optimistic && f.kind !== 'partition' && rejoin) to = Math.max(to, rejoin.at ?? Infinity);
   return { fault: f, from: f.start, to };
 }
 
-export function membershipModel(h: Pick<History, 'faults' | 'recoveries'> & { meta: { nodes: string[] } }): MembershipModel {
-  const nodes = h.meta.nodes;
-  const spans = h.faults.map((f) => spanOf(f, h.recoveries));
+interface Evaluator {
+  upAt(node: string, t: number): boolean;
+  quorateAt(node: string, t: number): boolean;
+}
+
+function evaluator(nodes: readonly string[], spans: readonly Span[]): Evaluator {
   const quorum = Math.floor(nodes.length / 2) + 1;
   const active = (t: number): Span[] => spans.filter((s) => s.from <= t && t < s.to);
   const downAt = (node: string, t: number, kinds: readonly string[]): boolean =>
@@ -47,18 +54,26 @@ export function membershipModel(h: Pick<History, 'faults' | 'recoveries'> & { me
     if (!upAt(node, t)) return false;
     const part = active(t).find((s) => s.fault.kind === 'partition');
     const side = part?.fault.groups?.find((g) => g.includes(node)) ?? nodes;
-    const votes = side.filter((n) => !downAt(n, t, ['fence', 'corosync-restart'])).length;
-    return votes >= quorum;
+    return side.filter((n) => !downAt(n, t, ['fence', 'corosync-restart'])).length >= quorum;
   };
+  return { upAt, quorateAt };
+}
+
+export function membershipModel(h: Pick<History, 'faults' | 'recoveries'> & { meta: { nodes: string[] } }): MembershipModel {
+  const nodes = h.meta.nodes;
+  const pess = evaluator(nodes, h.faults.map((f) => spanOf(f, h.recoveries, false)));
+  const opt = evaluator(nodes, h.faults.map((f) => spanOf(f, h.recoveries, true)));
+  const spans = [...h.faults.map((f) => spanOf(f, h.recoveries, false)), ...h.faults.map((f) => spanOf(f, h.recoveries, true))];
   const changePoints = [...new Set(spans.flatMap((s) => [s.from, s.to]).filter(Number.isFinite))].sort((a, b) => a - b);
   const holdsOver = (pred: (t: number) => boolean, a: number, b: number): boolean =>
     pred(a) && changePoints.every((c) => c < a || c > b || pred(c));
   return {
     nodes,
-    quorateAt,
-    upAt,
+    quorateAt: pess.quorateAt,
+    upAt: pess.upAt,
     changePoints,
-    stableQuorate: (node, a, b, margin) => holdsOver((t) => quorateAt(node, t), a, b + margin),
-    surelyNotQuorate: (node, a, b, margin) => holdsOver((t) => upAt(node, t) && !quorateAt(node, t), a - margin, b),
+    stableQuorate: (node, a, b, margin) => holdsOver((t) => pess.quorateAt(node, t), a, b + margin),
+    // Surely up (pessimistic) and surely short of votes (optimistic: every started node votes).
+    surelyNotQuorate: (node, a, b, margin) => holdsOver((t) => pess.upAt(node, t) && !opt.quorateAt(node, t), a - margin, b),
   };
 }

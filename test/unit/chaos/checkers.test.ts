@@ -112,6 +112,22 @@ describe('locks', () => {
     expect(r.verdict).toBe('fail');
     expect(r.offending[0]!.client).toBe('b');
   });
+  it('any release ends a hold (locks have no owner); a release after a lost acquisition counts with the fork window', () => {
+    const part = { kind: 'partition' as const, nodes: ['node3'], groups: [['node1', 'node2'], ['node3']], start: 10_000, end: 30_000 };
+    const h = new HistoryBuilder()
+      .fault(part)
+      .op('node3', 'lock', L, 11_000, 11_500, { client: 'c' }) // acknowledged just after the cut
+      .op('node3', 'unlock', L, 12_000, 12_010, { client: 'c', outcome: 'fail', errno: 'EACCES' })
+      .op('node1', 'lock', L, 31_000, 31_010, { client: 'a' }) // after the heal: node3's lock is gone
+      .op('node3', 'unlock', L, 32_000, 32_010, { client: 'c' }) // c removes a's lock
+      .op('node2', 'lock', L, 33_000, 33_010, { client: 'b' })
+      .op('node1', 'unlock', L, 34_000, 34_010, { client: 'a', outcome: 'fail', errno: 'ENOENT' })
+      .build();
+    const r = checkLocks(h);
+    expect(r.verdict).toBe('pass');
+    expect(r.details?.strayReleases).toBe(1);
+    expect(r.forkCount).toBeGreaterThanOrEqual(1);
+  });
   it('a hold not renewed for 120 s may be broken', () => {
     const h = new HistoryBuilder()
       .op('node1', 'lock', L, 0, 10, { client: 'a' })
@@ -143,6 +159,30 @@ describe('no change without quorum', () => {
     const r = checkReadOnlyWithoutQuorum(h);
     expect(r.verdict).toBe('fail');
     expect(r.offending.map((o) => o.id)).toEqual([0, 1]);
+  });
+});
+
+describe('quorum model with overlapping faults', () => {
+  it('a started node may vote before its measured rejoin: its peer is not judged "surely without quorum"', () => {
+    // node1 fenced 10..28 s, its rejoin measured only at 46 s (waiting for node3); node3 restarting 30..35 s.
+    const h = new HistoryBuilder()
+      .fault({ kind: 'fence', nodes: ['node1'], start: 10_000, end: 28_000 })
+      .fault({ kind: 'corosync-restart', nodes: ['node3'], start: 30_000, end: 35_000 })
+      .recovery({ kind: 'rejoin', faultId: 0, node: 'node1', from: 28_000, at: 46_000 })
+      .recovery({ kind: 'rejoin', faultId: 1, node: 'node3', from: 30_000, at: 46_000 })
+      .op('node2', 'write', 'f', 40_000, 40_010) // node1 + node2 may well be quorate
+      .op('node2', 'write', 'f', 20_000, 20_010, { outcome: 'fail', errno: 'EACCES' }) // node1 down, node3 up: quorate actually
+      .build();
+    const r = checkReadOnlyWithoutQuorum(h);
+    expect(r.verdict).toBe('pass');
+    expect(r.details?.judged).toBe(0);
+    // ... but only once node1 was started: while it is fenced and node3 restarts, node2 is alone.
+    const h2 = new HistoryBuilder()
+      .fault({ kind: 'fence', nodes: ['node1'], start: 10_000, end: 60_000 })
+      .fault({ kind: 'corosync-restart', nodes: ['node3'], start: 20_000, end: 50_000 })
+      .op('node2', 'write', 'f', 40_000, 40_010)
+      .build();
+    expect(checkReadOnlyWithoutQuorum(h2).verdict).toBe('fail');
   });
 });
 
