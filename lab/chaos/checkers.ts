@@ -199,22 +199,22 @@ export function checkLocks(h: History): CheckResult {
     for (const a of list)
       for (const b of list)
         if (a !== b && a.client !== b.client && b.op.start > a.from && b.op.end < a.to) (c.stable(a.op) && c.stable(b.op) ? overlap : fork).push(b.op);
-  // A release by a client whose acquisition was in the fork window removes whoever holds the lock
-  // now (its own was undone by the resync): counted with the fork window.
+  // A release that removed somebody else's lock: another client acquired the lock after this
+  // client's own acquisition, so this client's was gone (undone by a resync after the fork window,
+  // or removed). Counted with the fork window.
   const stray: OpRecord[] = [];
   for (const u of lockOps) {
     if (u.op !== 'unlock' || u.outcome !== 'ok') continue;
     const acq = [...lockOps].reverse().find((x) => x.client === u.client && x.path === u.path && x.op === 'lock' && x.outcome === 'ok' && x.start < u.start);
     if (!acq) continue;
-    const gone = lockOps.some((x) => x.path === u.path && x.op === 'unlock' && x.client !== u.client && x.outcome === 'ok' && x.start > acq.end && x.end < u.start);
-    if (!c.stable(acq) || gone) stray.push(u);
+    if (lockOps.some((x) => x.path === u.path && x.op === 'lock' && x.client !== u.client && x.outcome === 'ok' && x.start > acq.end && x.end < u.start)) stray.push(u);
   }
   const n = [...holds.values()].reduce((s, l) => s + l.length, 0);
   return result(
     'no lock held twice',
     overlap,
     [...fork, ...stray],
-    `${n} acknowledged acquisitions of ${holds.size} locks; ${overlap.length} inside another client's hold; ${stray.length} releases of a lock whose acquisition was undone (fork window) or already released by another client`,
+    `${n} acknowledged acquisitions of ${holds.size} locks; ${overlap.length} inside another client's hold; ${stray.length} releases that removed another client's lock (their own acquisition was undone or removed)`,
     { acquisitions: n, strayReleases: stray.length },
   );
 }
