@@ -19,7 +19,8 @@ import type { ChaosCluster, ChaosNodeStatus, DaemonView, ExecResult, NodeProcess
 
 const MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
 const DB = '/var/lib/pve-cluster/config.db';
-const DAEMON_PATTERN = '^(/usr/local/bin/)?node .*dist/src/main[.]js';
+// The daemon runs with -f; `pmxcfs-ts status` (which the status probe runs) is the same program.
+const DAEMON_PATTERN = '^(/usr/local/bin/)?node .*dist/src/main[.]js -f ';
 
 const PROBE = `
 echo '@@quorum'; corosync-quorumtool -s 2>&1
