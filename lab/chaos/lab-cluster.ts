@@ -143,7 +143,11 @@ export class LabChaosCluster implements ChaosCluster {
 
   async startDaemon(node: string): Promise<void> {
     // The entrypoint never restarts a daemon; start it the way the entrypoint does (unsupervised),
-    // once the dead daemon's mount is gone.
+    // once the dead daemon's mount is gone. The entrypoint unmounts only the mount of the daemon it
+    // supervises: a daemon started here leaves its dead mount behind, so it is unmounted here.
+    await execIn(node, ['sh', '-c', `pgrep -f '${DAEMON_PATTERN}' >/dev/null || ! awk '$2=="/etc/pve"{f=1} END{exit !f}' /proc/mounts || umount -l /etc/pve`], {
+      timeoutMs: 15_000,
+    });
     await waitUntil(`/etc/pve free on ${node}`, () => execIn(node, ['sh', '-c', "awk '$2==\"/etc/pve\"' /proc/mounts"]), (r) => r.code === 0 && r.stdout.trim() === '', {
       timeoutMs: 30_000,
       intervalMs: 200,
