@@ -7,6 +7,8 @@ import type { FinalNodeState } from './history';
 const FINAL_PROGRAM = String.raw`
 const fs = require('fs'), crypto = require('crypto');
 const root = '/etc/pve';
+// Only the pmxcfs mount counts: a bare directory under a vanished mount is no final state.
+if (fs.statSync(root).dev === fs.statSync('/etc').dev) { process.stderr.write('/etc/pve is not mounted'); process.exit(2); }
 const h = crypto.createHash('sha256');
 const files = {};
 const chaos = (p) => p.startsWith('chaos/') || /^nodes\/[^/]+\/qemu-server\/\d+\.conf$/.test(p) || p.startsWith('priv/lock/chaos-');
