@@ -16,6 +16,9 @@
 #                                `corosync` and `pmxcfs-ts` by hand (both daemonize). Used to rebuild
 #                                a dead node from its config.db (docs/recovery.md).
 #
+# A corosync that exits while /run/lab-restart-corosync exists is started again (the lab's
+# restartCorosync); the marker is removed.
+#
 # A corosync that exits after /etc/corosync/corosync.conf was removed is an operator separating the
 # node from its cluster (docs/recovery.md): the container keeps running, like a host whose corosync
 # service was stopped.
@@ -128,7 +131,7 @@ elif [ ! -f "$MAIN" ]; then
 else
   # shellcheck disable=SC2086  # PMXCFS_ARGS is a word list on purpose
   log "starting pmxcfs-ts -f --mount /etc/pve --db /var/lib/pve-cluster/config.db --nodename $NODE ${PMXCFS_ARGS:-}"
-  /usr/local/bin/node "$MAIN" -f --mount /etc/pve --db /var/lib/pve-cluster/config.db \
+  /usr/local/bin/node --max-semi-space-size=1 "$MAIN" -f --mount /etc/pve --db /var/lib/pve-cluster/config.db \
     --nodename "$NODE" ${PMXCFS_ARGS:-} &
   dpid=$!
 fi
@@ -153,6 +156,14 @@ while :; do
     wait "$cpid" 2>/dev/null
     log "corosync exited and /etc/corosync/corosync.conf is gone: node separated from its cluster, keeping the container"
     cpid=""
+    continue
+  fi
+  if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null && [ -f /run/lab-restart-corosync ]; then
+    wait "$cpid" 2>/dev/null
+    rm -f /run/lab-restart-corosync
+    log "corosync stopped for a restart (lab restartCorosync): starting it again"
+    corosync -f &
+    cpid=$!
     continue
   fi
   if [ -n "$cpid" ] && ! kill -0 "$cpid" 2>/dev/null; then

@@ -1,10 +1,9 @@
 // corosync.conf for the lab (pure): rendering from the node table, reading config_version back.
-import type { LabNode } from './topology';
 
 export interface CorosyncConfOptions {
   clusterName: string;
   configVersion: number;
-  nodes: readonly LabNode[];
+  nodes: ReadonlyArray<{ name: string; nodeid: number; ip: string }>;
   /** totem.token in ms; corosync adds token_coefficient per node beyond two. */
   tokenMs?: number;
   tokenCoefficientMs?: number;

@@ -1,67 +1,12 @@
-// Thin wrappers over the docker and docker-compose command-line clients, scoped to the lab.
-import { run, runChecked, type RunOptions, type RunResult } from './run';
-import { NETWORK, PROJECT, labPaths, type LabNode } from './topology';
+// Compatibility for code written against the old fixed lab: commands in a node of the default
+// cluster by node name (node1, ...), through dockerode. New code uses cluster.node(name).exec().
+import { execInContainer, inspectContainer, type ContainerSummary } from './dockerode-client';
+import { labCluster } from './lab';
 
-/** The docker client. LAB_DOCKER overrides; the default is the first `docker` on PATH. */
-export function dockerBin(): string {
-  return process.env.LAB_DOCKER || 'docker';
-}
-
-export function docker(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
-  return run(dockerBin(), args, opts);
-}
-
-export function dockerChecked(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
-  return runChecked(dockerBin(), args, opts);
-}
-
-/** docker-compose (v1, Debian) with the lab's project name and compose file, always. */
-export function compose(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
-  const p = labPaths();
-  return run('docker-compose', ['-p', PROJECT, '-f', p.composeFile, ...args], {
-    cwd: p.root,
-    ...opts,
-  });
-}
-
-export async function composeChecked(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
-  const p = labPaths();
-  return runChecked('docker-compose', ['-p', PROJECT, '-f', p.composeFile, ...args], { cwd: p.root, ...opts });
-}
-
-export async function engineRunning(): Promise<boolean> {
-  return (await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 15_000 })).code === 0;
-}
-
-export async function imageExists(name: string): Promise<boolean> {
-  return (await docker(['image', 'inspect', name], { timeoutMs: 15_000 })).code === 0;
-}
-
-export interface ContainerState {
-  exists: boolean;
-  running: boolean;
-  status: string; // running, exited, created, ... or "absent"
-  exitCode: number;
-  networks: Record<string, string>; // network name -> IPv4 address
-}
-
-export async function containerState(name: string): Promise<ContainerState> {
-  const r = await docker(['container', 'inspect', '--format', '{{json .State}}|{{json .NetworkSettings.Networks}}', name], {
-    timeoutMs: 15_000,
-  });
-  if (r.code !== 0) return { exists: false, running: false, status: 'absent', exitCode: -1, networks: {} };
-  const [stateJson, netJson] = r.stdout.trim().split('|');
-  const state = JSON.parse(stateJson ?? '{}') as { Status?: string; Running?: boolean; ExitCode?: number };
-  const nets = JSON.parse(netJson || '{}') as Record<string, { IPAddress?: string }> | null;
-  const networks: Record<string, string> = {};
-  for (const [k, v] of Object.entries(nets ?? {})) networks[k] = v.IPAddress ?? '';
-  return {
-    exists: true,
-    running: state.Running === true,
-    status: state.Status ?? 'unknown',
-    exitCode: state.ExitCode ?? -1,
-    networks,
-  };
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
 export interface ExecOptions {
@@ -69,37 +14,51 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
-/** Run a command inside a node container and capture its output. Never throws for a failure. */
-export function execIn(node: string, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
-  const args = ['exec', ...(opts.input !== undefined ? ['-i'] : []), node, ...argv];
-  return docker(args, { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
+async function containerOf(node: string): Promise<string> {
+  return (await labCluster()).node(node).container;
 }
 
-/** A shell snippet inside a node (sh -c). */
+/** Like `docker exec`: a stopped or missing container is a failed command (status 1), not an exception. */
+export async function execIn(node: string, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
+  const container = await containerOf(node);
+  try {
+    const r = await execInContainer(container, argv, { timeoutMs: 30_000, ...opts });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status === 404 || status === 409) return { code: 1, stdout: '', stderr: `${container}: ${(e as Error).message}` };
+    throw e;
+  }
+}
+
 export function shIn(node: string, script: string, opts: ExecOptions = {}): Promise<RunResult> {
   return execIn(node, ['sh', '-c', script], opts);
 }
 
+export async function containerState(node: string): Promise<ContainerSummary> {
+  return inspectContainer(await containerOf(node));
+}
+
 export async function logsTail(node: string, lines = 40): Promise<string> {
-  const r = await docker(['logs', '--tail', String(lines), node], { timeoutMs: 15_000 });
-  return (r.stdout + r.stderr).trimEnd();
+  return (await labCluster()).node(node).logs(lines);
 }
 
-/** Cut a node off the lab network (it keeps running, alone). */
-export async function disconnect(node: LabNode): Promise<void> {
-  await dockerChecked(['network', 'disconnect', NETWORK, node.name], { timeoutMs: 30_000 });
+const nameOf = (n: { name: string } | string): string => (typeof n === 'string' ? n : n.name);
+
+/** Take a node off the network entirely (heal() reattaches it at its address). */
+export async function disconnect(node: { name: string } | string): Promise<void> {
+  await (await labCluster()).disconnect(nameOf(node));
 }
 
-/** Put a node back on the lab network; the address must be repeated or docker picks another. */
-export async function connect(node: LabNode): Promise<void> {
-  await dockerChecked(['network', 'connect', '--ip', node.ip, NETWORK, node.name], { timeoutMs: 30_000 });
+/** Reattach every node taken off the network (and undo partitions). */
+export async function connect(_node?: { name: string } | string): Promise<void> {
+  await (await labCluster()).heal();
 }
 
-/** What a fencing device does: the node dies at once, no shutdown. */
-export async function killNode(node: LabNode): Promise<void> {
-  await dockerChecked(['kill', '-s', 'KILL', node.name], { timeoutMs: 30_000 });
+export async function killNode(node: { name: string } | string): Promise<void> {
+  await (await labCluster()).node(nameOf(node)).fence();
 }
 
-export async function startNode(node: LabNode): Promise<void> {
-  await dockerChecked(['start', node.name], { timeoutMs: 60_000 });
+export async function startNode(node: { name: string } | string): Promise<void> {
+  await (await labCluster()).node(nameOf(node)).start();
 }

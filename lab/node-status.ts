@@ -1,14 +1,14 @@
 // One node's state as the lab sees it, gathered with a single `docker exec`: container, corosync
 // quorum (corosync-quorumtool), the daemon process, the /etc/pve mount and the daemon's own files.
-import { containerState, shIn } from './docker';
+import { execInContainer, inspectContainer } from './dockerode-client';
 import { parseQuorumtool, type QuorumInfo } from './quorum';
-import { NETWORK, type LabNode } from './topology';
 
 export interface NodeStatus {
   node: string;
   container: string; // running, exited, absent, ...
-  onNetwork: boolean; // attached to the lab network (false while partitioned)
+  onNetwork: boolean; // attached to the cluster network (false while disconnected)
   ip: string | null;
+  blocked: string[]; // peer addresses this node cannot reach (group partitions: blackhole routes)
   quorum: QuorumInfo | null; // null: corosync not answering
   daemonInImage: boolean; // dist/src/main.js present in the image
   daemonPid: number | null;
@@ -28,6 +28,7 @@ echo '@@quorum'; corosync-quorumtool -s 2>&1
 echo '@@mount'; awk '$2=="/etc/pve"{print $3}' /proc/mounts
 echo '@@daemon'; pgrep -f '^(/usr/local/bin/)?node .*dist/src/main[.]js' | head -n 1
 echo '@@image'; test -f ${MAIN} && echo yes
+echo '@@blocked'; ip route show type blackhole 2>/dev/null | awk '{print $2}'
 echo '@@cfgversion'; corosync-cmapctl -g totem.config_version 2>/dev/null
 if awk '$2=="/etc/pve"{f=1} END{exit !f}' /proc/mounts; then
   echo '@@version'; timeout 3 cat /etc/pve/.version 2>/dev/null
@@ -73,13 +74,15 @@ export function parseMembers(text: string): { quorate: boolean | null; mode: str
   }
 }
 
-export async function nodeStatus(node: LabNode): Promise<NodeStatus> {
-  const st = await containerState(node.name);
+/** A node's status: `container` is the container's name, `network` the cluster network. */
+export async function probeNodeStatus(node: string, container: string, network: string): Promise<NodeStatus> {
+  const st = await inspectContainer(container);
   const base: NodeStatus = {
-    node: node.name,
+    node,
     container: st.status,
-    onNetwork: NETWORK in st.networks,
-    ip: st.networks[NETWORK] || null,
+    onNetwork: network in st.networks,
+    ip: st.networks[network] || null,
+    blocked: [],
     quorum: null,
     daemonInImage: false,
     daemonPid: null,
@@ -90,7 +93,8 @@ export async function nodeStatus(node: LabNode): Promise<NodeStatus> {
     daemonMode: null,
   };
   if (!st.running) return base;
-  const r = await shIn(node.name, PROBE, { timeoutMs: 20_000 });
+  const r = await execInContainer(container, ['sh', '-c', PROBE], { timeoutMs: 20_000 }).catch(() => null);
+  if (r === null) return base; // stopped between the inspect and the exec
   const s = splitSections(r.stdout);
   const pid = Number((s.get('daemon') ?? '').split('\n')[0]);
   const cfg = /=\s*(\d+)/.exec(s.get('cfgversion') ?? '');
@@ -98,6 +102,7 @@ export async function nodeStatus(node: LabNode): Promise<NodeStatus> {
   return {
     ...base,
     quorum: parseQuorumtool(s.get('quorum') ?? ''),
+    blocked: (s.get('blocked') ?? '').split('\n').map((l) => l.replace(/\/32$/, '').trim()).filter(Boolean),
     daemonInImage: s.get('image') === 'yes',
     daemonPid: pid > 0 ? pid : null,
     mounted: (s.get('mount') ?? '').startsWith('fuse'),
@@ -114,7 +119,7 @@ export function statusTable(rows: readonly NodeStatus[]): string {
   const body = rows.map((r) => [
     r.node,
     r.container,
-    r.ip ?? (r.container === 'running' ? 'cut off' : '-'),
+    r.ip ? (r.blocked.length ? `${r.ip} (cut from ${r.blocked.length})` : r.ip) : r.container === 'running' ? 'cut off' : '-',
     r.quorum ? (r.quorum.quorate ? 'quorate' : 'NOT quorate') : r.container === 'running' ? 'down' : '-',
     r.quorum ? r.quorum.members.map((m) => m.nodeid).join(',') : '-',
     r.daemonPid ? `pid ${r.daemonPid}${r.daemonMode ? ` ${r.daemonMode}` : ''}` : r.daemonInImage ? 'NOT running' : 'not built',

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything pmxcfs-ts needs on a Debian 12 host, idempotently: Debian packages (FUSE,
-# corosync, SQLite, build tools, the Docker engine and docker-compose for the lab) and the npm
+# corosync, SQLite, build tools, the Docker engine and debootstrap for the lab) and the npm
 # packages. Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ APT_PACKAGES=(
   corosync                                # libcpg/libquorum/libcmap and corosync for tests
   sqlite3                                 # inspecting config.db
   build-essential python3                 # better-sqlite3 compiles from source here
-  docker.io docker-compose debootstrap    # the three-node lab
+  docker.io debootstrap                   # the lab (engine; base image made offline)
   iproute2 util-linux procps              # network namespaces for the corosync integration tests
   librrd8 rrdtool rrdcached               # RRD files (librrd through koffi); rrdtool/rrdcached for the RRD tests
   chromium                                # headless browser for the chaos report and lab dashboard tests (playwright-core)

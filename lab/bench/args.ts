@@ -2,6 +2,7 @@
  * Command line of `npm run bench -- [options]`. Pure: argv in, options or an error message out.
  */
 import { MEASUREMENT_NAMES } from './measurement-names';
+import { CLIENT_PATTERNS, type ClientPattern } from './fs-client';
 
 export interface BenchOptions {
   /** Measure this mount point instead of starting an own local-mode daemon. */
@@ -21,6 +22,10 @@ export interface BenchOptions {
   vmidBase: number;
   /** Replicated figures on the Docker lab (issue 4, lab/bench/lab-mode.ts). */
   lab: boolean;
+  /** Replicated figures on a namespace cluster of this machine (test/helpers/ns-cluster.ts). */
+  ns: boolean;
+  /** Client patterns to measure (fs-client.ts); default both. */
+  patterns: ClientPattern[];
   /** Daemon entry point for the own local-mode daemon. */
   daemon?: string;
   /** Parent directory of the temporary mount point and database. */
@@ -43,8 +48,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --daemon FILE    daemon entry point (default dist/src/main.js)
   --tmp DIR        where the temp mount and database go (default the OS temp dir; must not be tmpfs
                    for write amplification)
-  --lab            replicated figures on the Docker lab (lab/bench/lab-mode.ts; run it under
-                   flock /tmp/pmxcfs-lab.lock)
+  --client P       client pattern: sync (blocking syscalls), async (Node's thread pool) or both
+                   (default both; each is compared only with the reference's figure of the same pattern)
+  --lab            replicated figures on a 3-node lab cluster (lab/bench/lab-mode.ts)
+  --ns             the same replicated figures on a 3-node namespace cluster of this machine
+                   (real corosync knet, token 1000, token_coefficient 0; needs root)
   -h, --help       this text`;
 
 function positiveInt(text: string | undefined): number | undefined {
@@ -54,7 +62,7 @@ function positiveInt(text: string | undefined): number | undefined {
 }
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  const options: BenchOptions = { runs: 3, seconds: 1, node: 'node1', vmidBase: 900_000, lab: false, help: false };
+  const options: BenchOptions = { runs: 3, seconds: 1, node: 'node1', vmidBase: 900_000, lab: false, ns: false, patterns: [...CLIENT_PATTERNS], help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string | undefined => argv[++i];
@@ -66,6 +74,18 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       case '--lab':
         options.lab = true;
         break;
+      case '--ns':
+        options.ns = true;
+        break;
+      case '--client': {
+        const v = value();
+        const list = v === undefined ? [] : v === 'both' ? [...CLIENT_PATTERNS] : v.split(',');
+        if (list.length === 0 || list.some((p) => !CLIENT_PATTERNS.includes(p as ClientPattern))) {
+          return { ok: false, error: `--client takes sync, async or both` };
+        }
+        options.patterns = list as ClientPattern[];
+        break;
+      }
       case '--mount':
       case '--db':
       case '--json':

@@ -3,19 +3,17 @@
  * the containers (lab-probe.ts piped to `node -`), the lab CLI's own functions bring the lab up,
  * partition and heal it. Figures: atomic 1 KiB config writes on node1 (rate, p50/p99), lock
  * mkdir+rmdir pairs, how long a write on node1 takes to be seen on node2/node3, 500 KiB in 512-byte
- * writes, and the resync time of a node that missed N changes. Run it under the lab lock:
- * `flock /tmp/pmxcfs-lab.lock npm run bench -- --lab`.
+ * writes, and the resync time of a node that missed N changes.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { dockerBin } from '../docker';
-import { heal, labUp, partition, waitHealthy, waitQuorate } from '../lab';
+import { heal, labCluster, labUp, partition, waitHealthy, waitQuorate } from '../lab';
 import { BASE_NODES, nodeByName } from '../topology';
 import { waitUntil } from '../wait';
 import type { BenchOptions } from './args';
-import { median, percentile } from './stats';
+import { percentile } from './stats';
+import { figureOf, labTable, replicatedWriteFigures, spansSection, type LabFigure } from './replicated';
 
 const PROBE = path.join(__dirname, 'lab-probe.js');
 const SOCKET = '/run/pve-cluster/pmxcfs-ts.sock';
@@ -29,33 +27,32 @@ interface ProbeHandle {
   ready: Promise<void>;
 }
 
-/** Run one probe command inside a node. */
+/** Run one probe command inside a node of the lab cluster (engine exec, the probe script on stdin). */
 function probe(node: string, cmd: string, args: Record<string, unknown>, timeoutMs = 300_000): ProbeHandle {
-  const child = spawn(dockerBin(), ['exec', '-i', node, 'node', '-', cmd, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(fs.readFileSync(PROBE));
   let out = '';
-  let err = '';
   let readyResolve: () => void = () => undefined;
   const ready = new Promise<void>((r) => (readyResolve = r));
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (/^ready$/m.test(out)) readyResolve();
-  });
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const result = new Promise<Record<string, unknown>>((resolve, reject) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
-      try {
-        const j = JSON.parse(line ?? '') as { ok: boolean; result?: Record<string, unknown>; error?: string };
-        if (j.ok && j.result) return resolve(j.result);
-        reject(new Error(`${node} ${cmd}: ${j.error ?? 'failed'}`));
-      } catch {
-        reject(new Error(`${node} ${cmd}: exit ${code}: ${out}${err}`.trim()));
-      }
+  const result = (async (): Promise<Record<string, unknown>> => {
+    const n = (await labCluster()).node(node);
+    const r = await n.exec(['node', '-', cmd, JSON.stringify(args)], {
+      input: fs.readFileSync(PROBE),
+      timeoutMs,
+      onStdout: (d) => {
+        out += d.toString();
+        if (/^ready$/m.test(out)) readyResolve();
+      },
     });
-  });
+    const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+    let j: { ok: boolean; result?: Record<string, unknown>; error?: string };
+    try {
+      j = JSON.parse(line ?? '') as typeof j;
+    } catch {
+      throw new Error(`${node} ${cmd}: exit ${r.code}: ${r.stdout}${r.stderr}`.trim());
+    }
+    if (j.ok && j.result) return j.result;
+    throw new Error(`${node} ${cmd}: ${j.error ?? 'failed'}`);
+  })();
+  result.catch(() => readyResolve()); // a failed watcher must not leave its caller waiting for "ready"
   return { result, ready };
 }
 
@@ -63,10 +60,13 @@ const run = async (node: string, cmd: string, args: Record<string, unknown>, tim
   probe(node, cmd, args, timeoutMs).result;
 
 async function shell(node: string, script: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn(dockerBin(), ['exec', node, 'sh', '-c', script], { stdio: 'ignore' });
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${node}: ${script}: exit ${code}`))));
-  });
+  await (await labCluster()).node(node).shOk(script);
+}
+
+/** node1's latency spans of its last replicated writes (pmxcfs-ts status --spans). */
+async function spansOf(node: string): Promise<string> {
+  const r = await (await labCluster()).node(node).exec(['pmxcfs-ts', 'status', '--spans']);
+  return spansSection(r.stdout);
 }
 
 async function daemonVersion(node: string): Promise<{ version: number; quorate: boolean }> {
@@ -76,16 +76,6 @@ async function daemonVersion(node: string): Promise<{ version: number; quorate: 
 async function allDaemonsQuorate(): Promise<void> {
   await waitUntil('pmxcfs-ts quorate on node1..node3', () => Promise.all(BASE_NODES.map((n) => daemonVersion(n.name).catch(() => null))),
     (all) => all.every((s) => s?.quorate === true), { timeoutMs: 60_000, intervalMs: 250 });
-}
-
-export interface LabFigure {
-  key: string;
-  label: string;
-  unit: string;
-  value: number;
-  runs: number[];
-  yardstickC?: number;
-  goal?: string;
 }
 
 /** Time from writing on node1 to first sighting on node2 and node3, over `count` writes. */
@@ -133,21 +123,6 @@ async function resync(n: number): Promise<{ totalS: number; quorateS: number | n
   };
 }
 
-function fmt(v: number, unit: string): string {
-  if (!Number.isFinite(v)) return '-';
-  if (unit === '/s') return Math.round(v).toLocaleString('en-US');
-  if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(1);
-  return v < 10 ? v.toFixed(2) : v.toFixed(1);
-}
-
-function table(figures: readonly LabFigure[]): string {
-  const rows = [['figure', 'pmxcfs-ts', 'C pmxcfs', 'goal', 'runs'],
-    ...figures.map((f) => [f.label, `${fmt(f.value, f.unit)} ${f.unit}`, f.yardstickC === undefined ? '-' : `${fmt(f.yardstickC, f.unit)} ${f.unit}`,
-      f.goal ?? '-', f.runs.map((r) => fmt(r, f.unit)).join(' / ')])];
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
-}
-
 export async function runLabBench(options: BenchOptions, argv: readonly string[] = process.argv.slice(2)): Promise<number> {
   const seconds = Math.max(options.seconds, 3); // rate runs on the lab: at least 3 s each
   log('bringing the lab up from the current dist/ (reused when it is running)');
@@ -156,21 +131,13 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
   await allDaemonsQuorate();
   await shell('node1', `rm -rf ${WORK} && mkdir -p ${WORK}`);
   const figures: LabFigure[] = [];
-  const add = (f: Omit<LabFigure, 'value'>): void => void figures.push({ ...f, value: median(f.runs) });
+  const add = (f: Omit<LabFigure, 'value'>): void => void figures.push(figureOf(f));
+  let spans = '';
 
   try {
-    log(`atomic 1 KiB writes on node1, ${options.runs} x ${seconds} s`);
-    const atomic = [];
-    for (let i = 0; i < options.runs; i++) atomic.push((await run('node1', 'atomic', { dir: WORK, seconds })) as Record<string, number>);
-    add({ key: 'atomicWritesPerSecond', label: 'atomic 1 KiB writes (tmp + rename), node1', unit: '/s', runs: atomic.map((r) => r.perSecond!), yardstickC: 246, goal: '>= 492 /s' });
-    add({ key: 'atomicWriteP50Ms', label: '  latency p50', unit: 'ms', runs: atomic.map((r) => r.p50Ms!), yardstickC: 3.7, goal: '<= 3.7 ms' });
-    add({ key: 'atomicWriteP99Ms', label: '  latency p99', unit: 'ms', runs: atomic.map((r) => r.p99Ms!), yardstickC: 12 });
-
-    log(`lock pairs on node1, ${options.runs} x ${seconds} s`);
-    const locks = [];
-    for (let i = 0; i < options.runs; i++) locks.push((await run('node1', 'lock', { mount: '/etc/pve', seconds })) as Record<string, number>);
-    add({ key: 'lockPairsPerSecond', label: 'lock mkdir+rmdir pairs, node1', unit: '/s', runs: locks.map((r) => r.perSecond!), yardstickC: 442, goal: '>= 884 /s' });
-    add({ key: 'lockPairP50Ms', label: '  latency p50', unit: 'ms', runs: locks.map((r) => r.p50Ms!) });
+    figures.push(...(await replicatedWriteFigures((cmd, args) => run('node1', cmd, args),
+      { dir: WORK, mount: '/etc/pve', runs: options.runs, seconds, patterns: options.patterns }, log)));
+    spans = await spansOf('node1');
 
     log(`visibility of node1 writes on node2/node3, ${options.runs} x 200 writes`);
     const vis = [];
@@ -197,7 +164,7 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
   }
 
   process.stdout.write(`\npmxcfs-ts on the Docker lab (3 nodes, corosync knet, token 1000 ms): median of ${options.runs} run(s), ` +
-    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = reference daemon in 3 containers of this machine kind\n\n${table(figures)}\n`);
+    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = issue 10's three-node figures of the same client pattern\n\n${labTable(figures)}\n\n${spans}`);
   if (options.json !== undefined) {
     fs.writeFileSync(options.json, `${JSON.stringify({ date: new Date().toISOString(), command: ['npm', 'run', 'bench', '--', ...argv].join(' '),
       host: { kernel: os.release(), cpus: os.cpus().length, node: process.version }, runs: options.runs, secondsPerRun: seconds, figures }, null, 2)}\n`);

@@ -6,6 +6,7 @@
  * host (one kernel, no time namespaces): a write timed on node1 and its sighting on node2 compare.
  */
 import * as fs from 'fs';
+import * as fsp from 'fs/promises';
 import * as net from 'net';
 import * as path from 'path';
 
@@ -41,6 +42,22 @@ function timedLoop(seconds: number, op: (i: number) => void): Record<string, num
   return summary(lat, ms(start, t) / 1000);
 }
 
+/** The same loop for the thread-pool client: one fs/promises operation in flight at a time. */
+async function timedLoopAsync(seconds: number, op: (i: number) => Promise<void>): Promise<Record<string, number>> {
+  for (let i = 0; i < 20; i++) await op(i);
+  const lat: number[] = [];
+  const start = now();
+  const end = start + BigInt(Math.round(seconds * 1e9));
+  let t = start;
+  while (t < end) {
+    const b = t;
+    await op(lat.length);
+    t = now();
+    lat.push(ms(b, t));
+  }
+  return summary(lat, ms(start, t) / 1000);
+}
+
 /** A 1 KiB payload that names its sequence number (fixed length, so sizes never tell). */
 function payload(seq: number, size = 1024): Buffer {
   const head = `seq ${seq}\n`;
@@ -50,6 +67,11 @@ function payload(seq: number, size = 1024): Buffer {
 function atomicWrite(file: string, data: Buffer): void {
   fs.writeFileSync(`${file}.tmp`, data);
   fs.renameSync(`${file}.tmp`, file);
+}
+
+async function atomicWriteAsync(file: string, data: Buffer): Promise<void> {
+  await fsp.writeFile(`${file}.tmp`, data);
+  await fsp.rename(`${file}.tmp`, file);
 }
 
 function controlStatus(socket: string): Promise<{ version: number; quorate: boolean }> {
@@ -82,12 +104,19 @@ const commands: Record<string, (a: Args) => Promise<unknown> | unknown> = {
     const dir = String(a.dir);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'atomic.cfg');
+    if (a.client === 'async') return timedLoopAsync(Number(a.seconds), (i) => atomicWriteAsync(file, payload(i)));
     return timedLoop(Number(a.seconds), (i) => atomicWrite(file, payload(i)));
   },
   /** Cluster lock pairs: mkdir + rmdir of one priv/lock directory. */
   lock(a) {
     const lock = path.join(String(a.mount), 'priv/lock', `bench-lab-${process.pid}`);
     fs.mkdirSync(path.dirname(lock), { recursive: true });
+    if (a.client === 'async') {
+      return timedLoopAsync(Number(a.seconds), async () => {
+        await fsp.mkdir(lock);
+        await fsp.rmdir(lock);
+      });
+    }
     return timedLoop(Number(a.seconds), () => {
       fs.mkdirSync(lock);
       fs.rmdirSync(lock);

@@ -11,8 +11,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs, USAGE, type BenchOptions } from './args';
 import { WalCheckpointer } from './checkpoint';
-import { FIGURES } from './figures';
+import { FIGURES, goalFor } from './figures';
+import type { ClientPattern } from './fs-client';
 import { runLabBench } from './lab-mode';
+import { runNsBench } from './ns-mode';
 import { isAmplification, MEASUREMENT_FIGURES, MEASUREMENT_NAMES } from './measurement-names';
 import { AMPLIFICATION_FIGURE, FIXED_COUNT_BOUND_SECONDS } from './operations';
 import { readProcIo } from './proc-io';
@@ -57,8 +59,8 @@ const running: { worker?: WorkerClient; interrupted?: boolean } = {};
 async function measureAll(options: BenchOptions, target: Target, log: (s: string) => void): Promise<FigureResult[]> {
   const names = MEASUREMENT_NAMES.filter((n) => !options.only || options.only.includes(n));
   const results: FigureResult[] = [];
-  const skip = (name: string, note: string): void => {
-    for (const key of MEASUREMENT_FIGURES[name]!) results.push({ key, runs: [], note });
+  const skip = (name: string, note: string, patterns: readonly ClientPattern[] = options.patterns): void => {
+    for (const pattern of patterns) for (const key of MEASUREMENT_FIGURES[name]!) results.push({ key, pattern, runs: [], note });
   };
 
   let checkpointer: WalCheckpointer | undefined;
@@ -84,39 +86,44 @@ async function measureAll(options: BenchOptions, target: Target, log: (s: string
         skip(name, ampSkipReason);
         continue;
       }
-      log(`${name} ...`);
-      const probe = amp ? new AmplificationProbe(target.pid!, checkpointer) : undefined;
-      const perRun: Record<string, number>[] = [];
-      try {
-        await worker.call({ cmd: 'setup', name }, SETUP_TIMEOUT_MS);
-        for (let run = 0; run < options.runs; run++) {
-          probe?.before();
-          const raw = await worker.call({ cmd: 'run', name, limits: { seconds: options.seconds, maxOps: MAX_OPS_PER_RUN } }, runTimeoutMs);
-          perRun.push(probe ? probe.after(raw.contentBytes!) : raw);
-          await worker.call({ cmd: 'afterRun', name }, SETUP_TIMEOUT_MS);
+      // Write amplification is about the daemon: measured with the synchronous client only.
+      const patterns = amp ? options.patterns.filter((p) => p === 'sync') : options.patterns;
+      for (const pattern of patterns) {
+        log(`${name} (${pattern} client) ...`);
+        const probe = amp ? new AmplificationProbe(target.pid!, checkpointer) : undefined;
+        const perRun: Record<string, number>[] = [];
+        try {
+          await worker.call({ cmd: 'setup', name }, SETUP_TIMEOUT_MS);
+          for (let run = 0; run < options.runs; run++) {
+            probe?.before();
+            const raw = await worker.call({ cmd: 'run', name, pattern, limits: { seconds: options.seconds, maxOps: MAX_OPS_PER_RUN } }, runTimeoutMs);
+            perRun.push(probe ? probe.after(raw.contentBytes!) : raw);
+            await worker.call({ cmd: 'afterRun', name }, SETUP_TIMEOUT_MS);
+          }
+        } catch (err) {
+          skip(name, `failed: ${(err as Error).message}`, [pattern]);
+          perRun.length = 0;
+        } finally {
+          if (worker.alive) await worker.call({ cmd: 'teardown', name }, SETUP_TIMEOUT_MS).catch(() => undefined);
         }
-      } catch (err) {
-        skip(name, `failed: ${(err as Error).message}`);
-        perRun.length = 0;
-      } finally {
-        if (worker.alive) await worker.call({ cmd: 'teardown', name }, SETUP_TIMEOUT_MS).catch(() => undefined);
-      }
-      if (perRun.length === 0) continue;
-      if (probe) {
-        const runs = perRun.map((r) => r.amplification!);
-        results.push({
-          key: AMPLIFICATION_FIGURE[name]!,
-          value: median(runs),
-          runs,
-          details: perRun,
-          note: checkpointer
-            ? 'daemon write_bytes + closing WAL checkpoint'
-            : 'daemon write_bytes only (no --db: closing WAL checkpoint not included)',
-        });
-      } else {
-        for (const key of MEASUREMENT_FIGURES[name]!) {
-          const runs = perRun.map((r) => r[key]!);
-          results.push({ key, value: median(runs), runs });
+        if (perRun.length === 0) continue;
+        if (probe) {
+          const runs = perRun.map((r) => r.amplification!);
+          results.push({
+            key: AMPLIFICATION_FIGURE[name]!,
+            pattern,
+            value: median(runs),
+            runs,
+            details: perRun,
+            note: checkpointer
+              ? 'daemon write_bytes + closing WAL checkpoint'
+              : 'daemon write_bytes only (no --db: closing WAL checkpoint not included)',
+          });
+        } else {
+          for (const key of MEASUREMENT_FIGURES[name]!) {
+            const runs = perRun.map((r) => r[key]!);
+            results.push({ key, pattern, value: median(runs), runs });
+          }
         }
       }
     }
@@ -144,7 +151,7 @@ function jsonDocument(options: BenchOptions, target: Target, results: FigureResu
     secondsPerRun: options.seconds,
     figures: results.map((r) => {
       const spec = FIGURES.find((f) => f.key === r.key)!;
-      return { ...r, label: spec.label, unit: spec.unit, yardstickC: spec.yardstick ?? null, goal: spec.goal ?? null };
+      return { ...r, label: spec.label, unit: spec.unit, yardstickC: spec.yardstick?.[r.pattern] ?? null, goal: goalFor(spec, r.pattern) ?? null };
     }),
   };
 }
@@ -161,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (options.lab) return runLabBench(options);
+  if (options.ns) return runNsBench(options);
 
   const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
   let target: Target;
@@ -191,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
     await target.stop();
   }
   if (running.interrupted) return 130;
-  process.stdout.write(`\npmxcfs benchmark: ${target.description}\nmedian of ${options.runs} run(s); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = reference daemon in local mode on this machine kind\n\n`);
+  process.stdout.write(`\npmxcfs benchmark: ${target.description}\nmedian of ${options.runs} run(s); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C = reference pmxcfs in local mode, same client pattern (issue 10's table)\n\n`);
   process.stdout.write(`${formatTable(results)}\n`);
   if (options.json !== undefined) {
     fs.writeFileSync(options.json, `${JSON.stringify(jsonDocument(options, target, results, argv), null, 2)}\n`);

@@ -1,12 +1,14 @@
 /**
  * The file operations the benchmark times. They run in the bench worker process (never in the
- * process that hosts the daemon) with synchronous fs calls, so exactly one operation is in flight.
+ * process that hosts the daemon), exactly one operation in flight, through the client pattern asked
+ * for (fs-client.ts: blocking syscalls or Node's thread pool). Setup and teardown are synchronous.
  * Each measurement has an untimed setup/afterRun/teardown that creates and removes its fixtures;
  * everything created is removed again, and directories only if this code created them.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
+import type { FsClient } from './fs-client';
 import { percentile, ratePerSecond } from './stats';
 
 export interface WorkerContext {
@@ -33,7 +35,9 @@ export interface Measurement {
   name: string;
   setup?(ctx: WorkerContext): void;
   /** Returns figures by key (see figures.ts), or raw numbers the main process turns into figures. */
-  run(ctx: WorkerContext, limits: RunLimits): Record<string, number>;
+  run(ctx: WorkerContext, limits: RunLimits, client: FsClient): Promise<Record<string, number>>;
+  /** Measured with the synchronous client only (write amplification is about the daemon). */
+  syncOnly?: boolean;
   afterRun?(ctx: WorkerContext): void;
   teardown?(ctx: WorkerContext): void;
 }
@@ -44,17 +48,24 @@ interface LoopResult {
   latenciesMs: number[];
 }
 
+/** An operation of either client pattern; a synchronous one is never awaited (no extra tick). */
+type Op = (i: number) => unknown;
+
 /** Runs op back to back until the time or count bound; a short untimed warm-up first. */
-function timedLoop(limits: RunLimits, op: (i: number) => void): LoopResult {
+async function timedLoop(limits: RunLimits, op: Op): Promise<LoopResult> {
   const warmUpEnd = performance.now() + Math.min(200, limits.seconds * 200);
-  for (let i = 0; i < 200 && performance.now() < warmUpEnd; i++) op(i);
+  for (let i = 0; i < 200 && performance.now() < warmUpEnd; i++) {
+    const p = op(i);
+    if (p instanceof Promise) await p;
+  }
   const latenciesMs: number[] = [];
   const start = performance.now();
   const deadline = start + limits.seconds * 1000;
   let now = start;
   while (latenciesMs.length < limits.maxOps && now < deadline) {
     const before = now;
-    op(latenciesMs.length);
+    const p = op(latenciesMs.length);
+    if (p instanceof Promise) await p;
     now = performance.now();
     latenciesMs.push(now - before);
   }
@@ -62,11 +73,12 @@ function timedLoop(limits: RunLimits, op: (i: number) => void): LoopResult {
 }
 
 /** Runs op exactly count times and returns the seconds taken; fails beyond the time bound. */
-function fixedCount(count: number, op: (i: number) => void): number {
+async function fixedCount(count: number, op: Op): Promise<number> {
   const start = performance.now();
   const deadline = start + FIXED_COUNT_BOUND_SECONDS * 1000;
   for (let i = 0; i < count; i++) {
-    op(i);
+    const p = op(i);
+    if (p instanceof Promise) await p;
     if (performance.now() > deadline && i + 1 < count) {
       throw new Error(`time bound of ${FIXED_COUNT_BOUND_SECONDS} s exceeded after ${i + 1} of ${count}`);
     }
@@ -111,7 +123,7 @@ function writeWhole(file: string, data: Buffer): void {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function guestConfig(vmid: number): Buffer {
+export function guestConfig(vmid: number): Buffer {
   const hex = vmid.toString(16).padStart(8, '0');
   return Buffer.from(
     'boot: order=scsi0;net0\ncores: 2\ncpu: x86-64-v2-AES\nmemory: 2048\n' +
@@ -140,10 +152,14 @@ const READDIR_ENTRIES = 1000;
 function statMissing(): Measurement {
   return {
     name: 'stat-missing',
-    run(ctx, limits) {
+    async run(ctx, limits, client) {
       const missing = path.join(ctx.workdir, 'no-such-name');
-      const r = timedLoop(limits, () => {
-        if (fs.statSync(missing, { throwIfNoEntry: false }) !== undefined) throw new Error(`${missing} exists`);
+      const found = (exists: boolean) => {
+        if (exists) throw new Error(`${missing} exists`);
+      };
+      const r = await timedLoop(limits, () => {
+        const e = client.exists(missing);
+        return typeof e === 'boolean' ? found(e) : e.then(found);
       });
       return { statMissingPerSec: ratePerSecond(r.ops, r.seconds) };
     },
@@ -154,9 +170,9 @@ function statExisting(): Measurement {
   return {
     name: 'stat-existing',
     setup: (ctx) => writeWhole(path.join(ctx.workdir, 'stat-target'), Buffer.alloc(100, 0x61)),
-    run(ctx, limits) {
+    async run(ctx, limits, client) {
       const file = path.join(ctx.workdir, 'stat-target');
-      const r = timedLoop(limits, () => fs.statSync(file));
+      const r = await timedLoop(limits, () => client.stat(file));
       return { statExistingPerSec: ratePerSecond(r.ops, r.seconds) };
     },
     teardown: (ctx) => removeIfPresent(path.join(ctx.workdir, 'stat-target')),
@@ -167,11 +183,14 @@ function read4k(): Measurement {
   return {
     name: 'read-4k',
     setup: (ctx) => writeWhole(path.join(ctx.workdir, 'read-4k'), Buffer.alloc(4 * KiB, 0x62)),
-    run(ctx, limits) {
+    async run(ctx, limits, client) {
       const file = path.join(ctx.workdir, 'read-4k');
-      const r = timedLoop(limits, () => {
-        const data = fs.readFileSync(file);
+      const check = (data: Buffer) => {
         if (data.length !== 4 * KiB) throw new Error(`read ${data.length} bytes, expected 4096`);
+      };
+      const r = await timedLoop(limits, () => {
+        const data = client.readFile(file);
+        return data instanceof Promise ? data.then(check) : check(data);
       });
       return { read4kPerSec: ratePerSecond(r.ops, r.seconds), read4kP50Ms: percentile(r.latenciesMs, 50) };
     },
@@ -186,17 +205,13 @@ function atomicWrite1k(): Measurement {
   return {
     name: 'atomic-write-1k',
     setup: (ctx) => writeWhole(target(ctx), content),
-    run(ctx, limits) {
+    async run(ctx, limits, client) {
       const file = target(ctx);
       const tmp = `${file}.tmp.${process.pid}`;
-      const r = timedLoop(limits, () => {
-        const fd = fs.openSync(tmp, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o640);
-        try {
-          if (fs.writeSync(fd, content) !== content.length) throw new Error('short write');
-        } finally {
-          fs.closeSync(fd);
-        }
-        fs.renameSync(tmp, file);
+      const r = await timedLoop(limits, () => {
+        const written = client.createWrite(tmp, content);
+        if (written instanceof Promise) return written.then(() => client.rename(tmp, file));
+        client.rename(tmp, file);
       });
       return {
         atomicWrite1kPerSec: ratePerSecond(r.ops, r.seconds),
@@ -225,10 +240,10 @@ function guestConfigs(): Measurement {
       ensureDir(ctx, `nodes/${ctx.node}/qemu-server`);
       files(ctx).forEach(mustNotExist);
     },
-    run(ctx) {
+    async run(ctx, _limits, client) {
       const list = files(ctx);
       const contents = list.map((_, i) => guestConfig(ctx.vmidBase + i));
-      return { guestConfigs1000Sec: fixedCount(GUEST_CONFIGS, (i) => writeWhole(list[i]!, contents[i]!)) };
+      return { guestConfigs1000Sec: await fixedCount(GUEST_CONFIGS, (i) => client.writeWhole(list[i]!, contents[i]!)) };
     },
     afterRun: (ctx) => files(ctx).forEach(removeIfPresent),
   };
@@ -238,17 +253,10 @@ function write500kChunks(): Measurement {
   const file = (ctx: WorkerContext): string => path.join(ctx.workdir, 'chunked-500k');
   return {
     name: 'write-500k-chunks',
-    run(ctx) {
+    async run(ctx, _limits, client) {
       const chunk = Buffer.alloc(CHUNK, 0x64);
       const start = performance.now();
-      const fd = fs.openSync(file(ctx), 'w');
-      try {
-        fixedCount(CHUNKED_FILE / CHUNK, (i) => {
-          if (fs.writeSync(fd, chunk, 0, CHUNK, i * CHUNK) !== CHUNK) throw new Error('short write');
-        });
-      } finally {
-        fs.closeSync(fd);
-      }
+      await client.writeChunks(file(ctx), chunk, CHUNKED_FILE / CHUNK);
       return { write500kChunksSec: (performance.now() - start) / 1000 };
     },
     afterRun: (ctx) => removeIfPresent(file(ctx)),
@@ -259,10 +267,10 @@ function write1mOnce(): Measurement {
   const file = (ctx: WorkerContext): string => path.join(ctx.workdir, 'one-write-1m');
   return {
     name: 'write-1m-once',
-    run(ctx) {
+    async run(ctx, _limits, client) {
       const data = Buffer.alloc(MiB, 0x65);
       const start = performance.now();
-      writeWhole(file(ctx), data);
+      await client.writeWhole(file(ctx), data);
       return { write1mOnceMs: performance.now() - start };
     },
     afterRun: (ctx) => removeIfPresent(file(ctx)),
@@ -277,11 +285,12 @@ function lockPairs(): Measurement {
       ensureDir(ctx, 'priv/lock');
       mustNotExist(lock(ctx));
     },
-    run(ctx, limits) {
+    async run(ctx, limits, client) {
       const dir = lock(ctx);
-      const r = timedLoop(limits, () => {
-        fs.mkdirSync(dir);
-        fs.rmdirSync(dir);
+      const r = await timedLoop(limits, () => {
+        const made = client.mkdir(dir);
+        if (made instanceof Promise) return made.then(() => client.rmdir(dir));
+        client.rmdir(dir);
       });
       return { lockPairsPerSec: ratePerSecond(r.ops, r.seconds) };
     },
@@ -297,13 +306,16 @@ function readdir1000(): Measurement {
     name: 'readdir-1000',
     setup(ctx) {
       fs.mkdirSync(dir(ctx));
-      fixedCount(READDIR_ENTRIES, (i) => writeWhole(path.join(dir(ctx), `entry-${i}`), Buffer.alloc(0)));
+      for (let i = 0; i < READDIR_ENTRIES; i++) writeWhole(path.join(dir(ctx), `entry-${i}`), Buffer.alloc(0));
     },
-    run(ctx, limits) {
+    async run(ctx, limits, client) {
       const d = dir(ctx);
-      const r = timedLoop(limits, () => {
-        const n = fs.readdirSync(d).length;
+      const check = (n: number) => {
         if (n !== READDIR_ENTRIES) throw new Error(`readdir saw ${n} entries, expected ${READDIR_ENTRIES}`);
+      };
+      const r = await timedLoop(limits, () => {
+        const n = client.readdirCount(d);
+        return typeof n === 'number' ? check(n) : n.then(check);
       });
       return { readdir1000PerSec: ratePerSecond(r.ops, r.seconds) };
     },
@@ -320,11 +332,12 @@ function amplification(name: string, size: number, count: number): Measurement {
     Array.from({ length: count }, (_, i) => path.join(ctx.workdir, 'amp', `${name}-${i}`));
   return {
     name,
+    syncOnly: true,
     setup: (ctx) => fs.mkdirSync(path.join(ctx.workdir, 'amp'), { recursive: true }),
-    run(ctx) {
+    async run(ctx, _limits, client) {
       const data = Buffer.alloc(size, 0x66);
       const list = files(ctx);
-      fixedCount(count, (i) => writeWhole(list[i]!, data));
+      await fixedCount(count, (i) => client.writeWhole(list[i]!, data));
       return { contentBytes: size * count };
     },
     afterRun: (ctx) => files(ctx).forEach(removeIfPresent),

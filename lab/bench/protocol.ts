@@ -1,4 +1,5 @@
 /** Messages between the bench main process and its worker process (JSON over the fork IPC channel). */
+import type { ClientPattern } from './fs-client';
 import type { RunLimits } from './operations';
 
 export type WorkerRequest =
@@ -12,7 +13,7 @@ export type WorkerRequest =
       mustStayMounted: boolean;
     }
   | { id: number; cmd: 'setup' | 'afterRun' | 'teardown'; name: string }
-  | { id: number; cmd: 'run'; name: string; limits: RunLimits }
+  | { id: number; cmd: 'run'; name: string; limits: RunLimits; pattern: ClientPattern }
   | { id: number; cmd: 'finish' };
 
 export type WorkerReply =

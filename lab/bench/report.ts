@@ -1,8 +1,14 @@
-/** The printed table and the JSON document of a bench run. Pure formatting. */
-import { FIGURES, verdict, type Verdict } from './figures';
+/**
+ * The printed table and the JSON document of a bench run. Pure formatting. Each client pattern has
+ * its own columns with the reference's figure of the same pattern beside it; no ratio is ever taken
+ * across patterns.
+ */
+import { FIGURES, goalFor, verdict, type Verdict } from './figures';
+import { CLIENT_PATTERNS, type ClientPattern } from './fs-client';
 
 export interface FigureResult {
   key: string;
+  pattern: ClientPattern;
   /** Median over the runs; absent when the measurement was skipped or failed. */
   value?: number;
   runs: number[];
@@ -26,8 +32,7 @@ export function formatNumber(value: number | undefined, unit: string): string {
   }
 }
 
-interface Row {
-  label: string;
+interface Cell {
   value: string;
   c: string;
   goal: string;
@@ -35,34 +40,47 @@ interface Row {
   note?: string;
 }
 
+interface Row {
+  label: string;
+  cells: Partial<Record<ClientPattern, Cell>>;
+}
+
 export function tableRows(results: readonly FigureResult[]): Row[] {
   const rows: Row[] = [];
   for (const spec of FIGURES) {
-    const r = results.find((x) => x.key === spec.key);
-    if (!r) continue;
-    const v = verdict(r.value, spec.goal);
-    rows.push({
-      label: `${spec.label} (${spec.unit})`,
-      value: formatNumber(r.value, spec.unit),
-      c: formatNumber(spec.yardstick, spec.unit),
-      goal: spec.goal?.text ?? '-',
-      result: v === 'n/a' ? 'skip' : v,
-      ...(r.note !== undefined ? { note: r.note } : {}),
-    });
+    const cells: Row['cells'] = {};
+    for (const pattern of CLIENT_PATTERNS) {
+      const r = results.find((x) => x.key === spec.key && x.pattern === pattern);
+      if (!r) continue;
+      const goal = goalFor(spec, pattern);
+      const v = verdict(r.value, goal);
+      cells[pattern] = {
+        value: formatNumber(r.value, spec.unit),
+        c: formatNumber(spec.yardstick?.[pattern], spec.unit),
+        goal: goal?.text ?? '-',
+        result: v === 'n/a' ? 'skip' : v,
+        ...(r.note !== undefined ? { note: r.note } : {}),
+      };
+    }
+    if (Object.keys(cells).length > 0) rows.push({ label: `${spec.label} (${spec.unit})`, cells });
   }
   return rows;
 }
 
 export function formatTable(results: readonly FigureResult[]): string {
   const rows = tableRows(results);
-  const header = ['figure', 'pmxcfs-ts', 'C pmxcfs', 'goal', 'result'];
-  const cells = rows.map((r) => [r.label, r.value, r.c, r.goal, r.result]);
+  const patterns = CLIENT_PATTERNS.filter((p) => rows.some((r) => r.cells[p] !== undefined));
+  const header = ['figure', ...patterns.flatMap((p) => [`${p} ts`, `${p} C`, 'goal', 'result'])];
+  const cells = rows.map((r) => [r.label, ...patterns.flatMap((p) => {
+    const c = r.cells[p];
+    return c === undefined ? ['', '', '', ''] : [c.value, c.c, c.goal, c.result];
+  })]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string =>
     c.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const c of cells) out.push(line(c));
-  const notes = rows.filter((r) => r.note !== undefined).map((r) => `  ${r.label}: ${r.note}`);
+  const notes = rows.flatMap((r) => patterns.flatMap((p) => (r.cells[p]?.note !== undefined ? [`  ${r.label}, ${p}: ${r.cells[p]!.note}`] : [])));
   if (notes.length > 0) out.push('', 'notes:', ...notes);
   return out.join('\n');
 }

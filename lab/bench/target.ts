@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DAEMON_NODE_OPTIONS } from '../../src/daemon/v8-flags';
 
 export interface Target {
   mount: string;
@@ -84,7 +85,8 @@ export async function startLocalDaemon(daemonJs: string, node: string, tmpParent
   const db = path.join(base, 'config.db');
   fs.mkdirSync(mount);
   const output: string[] = [];
-  const child = spawn(process.execPath, [daemonJs, '-f', '-l', '--mount', mount, '--db', db, '--nodename', node], {
+  // With the Node options the daemon runs with when daemonized or packaged (src/daemon/v8-flags.ts).
+  const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, daemonJs, '-f', '-l', '--mount', mount, '--db', db, '--nodename', node], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (chunk: Buffer): void => {

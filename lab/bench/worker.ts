@@ -8,6 +8,7 @@ import * as path from 'path';
 import { MEASUREMENTS, removeScratch, type WorkerContext } from './operations';
 import type { WorkerReply, WorkerRequest } from './protocol';
 import { isMountPoint } from './target';
+import { clientFor } from './fs-client';
 
 let ctx: WorkerContext | undefined;
 let mustStayMounted = false;
@@ -20,7 +21,7 @@ function describeError(err: unknown): string {
   return String(err);
 }
 
-function handle(req: WorkerRequest): Record<string, number> {
+async function handle(req: WorkerRequest): Promise<Record<string, number>> {
   if (req.cmd === 'init') {
     mustStayMounted = req.mustStayMounted;
     if (mustStayMounted && !isMountPoint(req.mount)) throw new Error(`${req.mount} is not mounted`);
@@ -44,7 +45,7 @@ function handle(req: WorkerRequest): Record<string, number> {
       m.setup?.(ctx);
       return {};
     case 'run':
-      return m.run(ctx, req.limits);
+      return m.run(ctx, req.limits, clientFor(req.pattern));
     case 'afterRun':
       m.afterRun?.(ctx);
       return {};
@@ -54,10 +55,10 @@ function handle(req: WorkerRequest): Record<string, number> {
   }
 }
 
-process.on('message', (req: WorkerRequest) => {
+process.on('message', async (req: WorkerRequest) => {
   let reply: WorkerReply;
   try {
-    reply = { id: req.id, ok: true, result: handle(req) };
+    reply = { id: req.id, ok: true, result: await handle(req) };
   } catch (err) {
     reply = { id: req.id, ok: false, error: describeError(err) };
   }

@@ -1,7 +1,8 @@
-// `npm run lab -- chaos ...` on today's lab.
+// `npm run lab -- chaos ...` on a cluster of the lab library (the CLI's cluster, --cluster / LAB_CLUSTER).
 import * as path from 'path';
-import { ALL_NODES, labPaths } from '../topology';
-import { LabError } from '../lab';
+import { MAX_NODES } from '../cluster';
+import { labPaths } from '../topology';
+import { labCluster, labUp, LabError } from '../lab';
 import { parseChaosArgs } from './args';
 import { describeFault, generateSchedule } from './schedule';
 import { LabChaosCluster } from './lab-cluster';
@@ -31,8 +32,7 @@ export function chaosReportCommand(argv: readonly string[], log: (l: string) => 
 
 export async function chaosCommand(argv: readonly string[], log: (l: string) => void): Promise<number> {
   const a = parseChaosArgs(argv, { out: path.join(labPaths().stateDir, 'chaos'), seed: Date.now() % 1_000_000 });
-  if (!a.planOnly && a.nodes > ALL_NODES.length)
-    throw new LabError(`today's lab has at most ${ALL_NODES.length} nodes (node1..node${ALL_NODES.length}); --nodes ${a.nodes} needs the lab library`);
+  if (a.nodes > MAX_NODES) throw new LabError(`a lab cluster has at most ${MAX_NODES} nodes`);
   if (a.planOnly) {
     const names = Array.from({ length: a.nodes }, (_, i) => `node${i + 1}`);
     const plan = generateSchedule({ seed: a.seed, nodes: names, durationMs: a.durationS * 1000, faults: a.faults });
@@ -40,7 +40,9 @@ export async function chaosCommand(argv: readonly string[], log: (l: string) => 
     for (const f of plan) console.log(`${(f.at / 1000).toFixed(1)}s +${(f.durationMs / 1000).toFixed(1)}s ${describeFault(f)}`);
     return 0;
   }
-  const cluster = new LabChaosCluster(ALL_NODES.slice(0, a.nodes).map((n) => n.name));
+  // The CLI's cluster with that many nodes: reused when it runs this checkout's image, else started.
+  await labUp({ log, nodes: a.nodes });
+  const cluster = new LabChaosCluster(await labCluster());
   const r = await runChaos(cluster, { seed: a.seed, durationMs: a.durationS * 1000, faults: a.faults, clientsPerNode: a.clients, thinkMs: a.thinkMs, outDir: a.out, log, liveFile: liveFile() });
   const counts = { ok: 0, fail: 0, unknown: 0 } as Record<string, number>;
   for (const o of r.history.ops) counts[o.outcome]!++;

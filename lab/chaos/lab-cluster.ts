@@ -1,33 +1,14 @@
-// ChaosCluster over today's fixed lab (lab/lab.ts, lab/docker.ts): node1..node3 (+ node4), one
-// compose project. Kept thin so it can be swapped for the lab library's cluster object.
-//
-// Partitions of any shape: today's lab can only take a node off the network (each cut node alone),
-// so groups are made here instead with blackhole routes in each container's network namespace
-// (`nsenter -n ip route add blackhole <peer>/32`, from the host: the containers lack NET_ADMIN).
-// A node sees exactly the nodes of its own group. A container that is started again gets a new
-// namespace, so the routes of a partition in force are put back after `start`.
-import { spawn } from 'child_process';
-import * as readline from 'readline';
-import { containerState, dockerBin, execIn, killNode, startNode } from '../docker';
-import { requireNode } from '../lab';
-import { parseQuorumtool } from '../quorum';
-import { docker } from '../docker';
-import { run } from '../run';
+// ChaosCluster over a cluster of the lab library (lab/cluster.ts): partition, heal, fence, start and
+// restartCorosync are the library's; exec and spawn are execs in the node's container (dockerode);
+// status is the library's node status plus the daemon's own view (`pmxcfs-ts status --json`).
+import type { Cluster } from '../cluster';
+import { execInContainer } from '../dockerode-client';
 import { waitUntil } from '../wait';
-import { splitSections } from '../node-status';
 import type { ChaosCluster, ChaosNodeStatus, DaemonView, ExecResult, NodeProcess } from './cluster';
 
-const MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
-const DB = '/var/lib/pve-cluster/config.db';
-// The daemon runs with -f; `pmxcfs-ts status` (which the status probe runs) is the same program.
-const DAEMON_PATTERN = '^(/usr/local/bin/)?node .*dist/src/main[.]js -f ';
-
-const PROBE = `
-echo '@@quorum'; corosync-quorumtool -s 2>&1
-echo '@@mount'; awk '$2=="/etc/pve"{print $3}' /proc/mounts
-echo '@@daemon'; timeout 3 pmxcfs-ts status --json --log=0 2>/dev/null
-echo '@@end'
-`;
+// The daemon runs with -f; `pmxcfs-ts status` (which the status probe runs) is the same main.js,
+// so only a process with -f is the daemon.
+const DAEMON_PATTERN = "'^(/usr/local/bin/)?node .*dist/src/main[.]js -f '";
 
 interface StatusJson {
   status: {
@@ -49,146 +30,111 @@ export function parseDaemonJson(text: string): DaemonView | null {
 }
 
 export class LabChaosCluster implements ChaosCluster {
-  readonly notes: string[] = [
-    'partitions are blackhole routes inside each container (today\'s lab can only cut single nodes off its network)',
-    'corosync-restart is a clean restart of the whole container (the lab entrypoint ends the container when corosync exits)',
-  ];
-  private groups: string[][] | null = null;
-  private execDaemons = new Set<string>(); // nodes whose daemon was started by startDaemon (not supervised)
+  readonly notes: string[] = [];
+  readonly nodes: readonly string[];
+  private groups: string[][] | null = null; // the partition in force
+  private handStarted = new Set<string>(); // nodes whose daemon startDaemon started (the entrypoint does not supervise it)
 
-  constructor(readonly nodes: readonly string[]) {
-    for (const n of nodes) requireNode(n);
+  constructor(readonly cluster: Cluster) {
+    this.nodes = cluster.nodeNames;
   }
 
-  exec(node: string, argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    return execIn(node, argv, { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
+  async exec(node: string, argv: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    try {
+      const r = await this.cluster.node(node).exec(argv, { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
+      return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+    } catch (e) {
+      // a stopped or fenced node: a failed command, as the runner and the dashboard expect
+      return { code: 1, stdout: '', stderr: `${node}: ${(e as Error).message}` };
+    }
   }
 
   spawn(node: string, argv: readonly string[], input: string): NodeProcess {
-    const child = spawn(dockerBin(), ['exec', '-i', node, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
     const listeners: ((l: string) => void)[] = [];
-    readline.createInterface({ input: child.stdout }).on('line', (l) => listeners.forEach((f) => f(l)));
-    child.stderr.resume();
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-    const exited = new Promise<number>((resolve) => {
-      child.on('error', () => resolve(127));
-      child.on('close', (code) => resolve(code ?? 128));
-    });
+    let partial = '';
+    const onStdout = (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) listeners.forEach((f) => f(l));
+    };
+    const exited = execInContainer(this.cluster.node(node).container, argv, { input, onStdout }).then(
+      (r) => {
+        if (partial) listeners.forEach((f) => f(partial));
+        return r.code;
+      },
+      () => 127, // the container is not running
+    );
     return { onLine: (cb) => listeners.push(cb), exited };
   }
 
-  private async pid(node: string): Promise<number> {
-    const r = await docker(['inspect', '-f', '{{.State.Pid}}', node], { timeoutMs: 15_000 });
-    const pid = Number(r.stdout.trim());
-    if (r.code !== 0 || !(pid > 0)) throw new Error(`${node} is not running (no pid)`);
-    return pid;
-  }
-
-  private async routes(node: string, action: 'add' | 'del', peers: readonly string[]): Promise<void> {
-    if (peers.length === 0) return;
-    const pid = await this.pid(node);
-    const script = peers.map((p) => `ip route ${action} blackhole ${requireNode(p).ip}/32`).join('; ');
-    const r = await run('nsenter', ['-t', String(pid), '-n', 'sh', '-c', script + (action === 'del' ? '; true' : '')], { timeoutMs: 15_000 });
-    if (r.code !== 0 && action === 'add') throw new Error(`${node}: ${script}: ${r.stderr.trim()}`);
-  }
-
-  private async applyGroups(only?: string): Promise<void> {
-    if (!this.groups) return;
-    for (const g of this.groups)
-      for (const n of g) {
-        if (only && n !== only) continue;
-        if (!(await containerState(n)).running) continue;
-        await this.routes(n, 'add', this.nodes.filter((p) => !g.includes(p)));
-      }
-  }
-
   async partition(groups: readonly (readonly string[])[]): Promise<{ note?: string }> {
-    const all = groups.flat();
-    if (new Set(all).size !== all.length) throw new Error('a node is in two groups');
-    const rest = this.nodes.filter((n) => !all.includes(n));
-    const gs = [...groups.map((g) => [...g]), ...(rest.length ? [rest] : [])];
-    if (this.groups) await this.heal();
-    this.groups = gs;
-    await this.applyGroups();
+    await this.cluster.partition(...groups);
+    this.groups = groups.map((g) => [...g]);
     return {};
   }
 
   async heal(): Promise<void> {
-    for (const n of this.nodes) {
-      if (!(await containerState(n)).running) continue;
-      await this.routes(n, 'del', this.nodes.filter((p) => p !== n));
-    }
+    await this.cluster.heal();
     this.groups = null;
   }
 
-  currentGroups(): string[][] | null {
-    return this.groups;
-  }
-
   async fence(node: string): Promise<void> {
-    await killNode(requireNode(node));
-    this.execDaemons.delete(node);
+    await this.cluster.node(node).fence();
+    this.handStarted.delete(node);
   }
 
+  /** Power on; a partition in force is put back (a started container has a new network namespace). */
   async start(node: string): Promise<void> {
-    await startNode(requireNode(node));
-    await this.applyGroups(node);
+    await this.cluster.node(node).start();
+    if (this.groups) await this.cluster.partition(...this.groups);
   }
 
+  /** SIGKILL of the daemon only (corosync keeps running); returns once the process is gone. */
   async killDaemon(node: string): Promise<void> {
-    const r = await execIn(node, ['sh', '-c', `pkill -KILL -f '${DAEMON_PATTERN}'`], { timeoutMs: 15_000 });
+    const n = this.cluster.node(node);
+    const r = await n.sh(`pkill -KILL -f ${DAEMON_PATTERN}`, { timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`no daemon to kill on ${node}`);
+    await waitUntil(`daemon gone on ${node}`, () => n.sh(`pgrep -f ${DAEMON_PATTERN}`), (x) => x.code !== 0, { timeoutMs: 30_000, intervalMs: 100 });
   }
 
+  /**
+   * The daemon started again in the node, unsupervised. The entrypoint unmounts only the dead mount of
+   * the daemon it supervises; a hand-started daemon's dead mount stays, and the new daemon detaches
+   * it at start by itself.
+   */
   async startDaemon(node: string): Promise<void> {
-    // The entrypoint never restarts a daemon; start it the way the entrypoint does (unsupervised),
-    // once the dead daemon's mount is gone. The entrypoint unmounts only the mount of the daemon it
-    // supervises: a daemon started here leaves its dead mount behind, so it is unmounted here.
-    await execIn(node, ['sh', '-c', `pgrep -f '${DAEMON_PATTERN}' >/dev/null || ! awk '$2=="/etc/pve"{f=1} END{exit !f}' /proc/mounts || umount -l /etc/pve`], {
-      timeoutMs: 15_000,
-    });
-    await waitUntil(`/etc/pve free on ${node}`, () => execIn(node, ['sh', '-c', "awk '$2==\"/etc/pve\"' /proc/mounts"]), (r) => r.code === 0 && r.stdout.trim() === '', {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
-    const cmd = `exec /usr/local/bin/node ${MAIN} -f --mount /etc/pve --db ${DB} --nodename ${node} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
-    const r = await docker(['exec', '-d', node, 'sh', '-c', cmd], { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new Error(`starting the daemon on ${node} failed: ${r.stderr.trim()}`);
-    this.execDaemons.add(node);
+    await this.cluster.node(node).startDaemon();
+    this.handStarted.add(node);
   }
 
   async restartCorosync(node: string): Promise<{ note?: string }> {
-    const r = await docker(['restart', '-t', '20', node], { timeoutMs: 90_000 });
-    if (r.code !== 0) throw new Error(`docker restart ${node} failed: ${r.stderr.trim()}`);
-    this.execDaemons.delete(node);
-    await this.applyGroups(node);
-    return { note: 'container restarted' };
+    await this.cluster.node(node).restartCorosync();
+    return {};
   }
 
   async status(node: string): Promise<ChaosNodeStatus> {
-    const st = await containerState(node);
-    const base: ChaosNodeStatus = { node, running: st.running, corosyncQuorate: null, members: [], mounted: false, daemon: null };
-    if (!st.running) return base;
-    const r = await execIn(node, ['sh', '-c', PROBE], { timeoutMs: 10_000 });
-    const s = splitSections(r.stdout);
-    const q = parseQuorumtool(s.get('quorum') ?? '');
-    return {
-      ...base,
-      corosyncQuorate: q?.quorate ?? null,
-      members: q?.members.map((m) => m.name) ?? [],
-      mounted: (s.get('mount') ?? '').startsWith('fuse'),
-      daemon: parseDaemonJson(s.get('daemon') ?? ''),
+    const n = this.cluster.node(node);
+    const s = await n.status();
+    const base: ChaosNodeStatus = {
+      node,
+      running: s.container === 'running',
+      corosyncQuorate: s.quorum?.quorate ?? null,
+      members: s.quorum?.members.map((m) => m.name) ?? [],
+      mounted: s.mounted,
+      daemon: null,
     };
+    if (!base.running || !s.daemonPid) return base;
+    const r = await this.exec(node, ['timeout', '3', 'pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 10_000 });
+    return { ...base, daemon: r.code === 0 ? parseDaemonJson(r.stdout) : null };
   }
 
+  /** Healed, every node running, and nodes with a hand-started daemon rebooted (supervised again). */
   async restore(): Promise<void> {
     await this.heal();
-    for (const n of this.nodes) {
-      const st = await containerState(n);
-      if (!st.running) await startNode(requireNode(n));
-      else if (this.execDaemons.has(n)) await docker(['restart', '-t', '20', n], { timeoutMs: 90_000 });
+    for (const n of this.cluster.nodes) {
+      if (!(await n.running())) await n.start();
+      else if (this.handStarted.has(n.name)) await n.restart();
     }
-    this.execDaemons.clear();
+    this.handStarted.clear();
   }
 }

@@ -1,7 +1,7 @@
 // The seeded fault schedule: the same seed, nodes, duration and fault kinds always give the same
 // list of faults (times relative to the run's start). Faults may overlap: a fence or a killed
 // daemon can fall inside a partition; at most one partition is in force at a time.
-import { Prng } from '../../test/sim/prng';
+import { Prng } from '../prng';
 import type { FaultKind } from './history';
 
 export interface PlannedFault {

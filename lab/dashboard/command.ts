@@ -1,9 +1,7 @@
-// `npm run lab -- dashboard [--port N]` on today's lab.
+// `npm run lab -- dashboard [--port N]` on the CLI's cluster (--cluster / LAB_CLUSTER).
 import { liveFile } from '../chaos/command';
 import { LabChaosCluster } from '../chaos/lab-cluster';
-import { containerState } from '../docker';
-import { LabError } from '../lab';
-import { ALL_NODES } from '../topology';
+import { labCluster, LabError } from '../lab';
 import { startDashboard } from './server';
 
 /** `lab dashboard [--port N]`: serve the live page until interrupted. */
@@ -11,10 +9,8 @@ export async function dashboardCommand(argv: readonly string[], log: (l: string)
   const i = argv.indexOf('--port');
   const port = i >= 0 ? Number(argv[i + 1]) : 8413;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new LabError('--port needs a port number');
-  const nodes: string[] = [];
-  for (const n of ALL_NODES) if ((await containerState(n.name)).exists) nodes.push(n.name);
-  if (nodes.length === 0) throw new LabError('no lab node exists: `npm run lab -- up` first');
-  const d = await startDashboard(new LabChaosCluster(nodes), { port, liveFile: liveFile(), log });
+  const cluster = await labCluster();
+  const d = await startDashboard(new LabChaosCluster(cluster), { port, liveFile: liveFile(), clusterName: cluster.name, log });
   log(`dashboard on ${d.url} (127.0.0.1 only; Ctrl-C stops it)`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

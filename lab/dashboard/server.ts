@@ -1,13 +1,12 @@
 // `npm run lab -- dashboard`: a page on 127.0.0.1 that draws the lab live. The server polls every
 // node's status (and at once on a docker event of the lab's containers) and pushes each new state
 // to the page over server-sent events; the page's buttons partition, heal, fence and start.
-import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as readline from 'readline';
 import type { ChaosCluster } from '../chaos/cluster';
-import { dockerBin } from '../docker';
-import { PROJECT } from '../topology';
+import { engine } from '../dockerode-client';
+import { LABEL } from '../labels';
 import { renderDashboardPage } from './page';
 import { DashboardPoller, type DashboardState, type LiveStats } from './state';
 
@@ -16,6 +15,8 @@ export interface DashboardOptions {
   intervalMs?: number;
   /** A file a chaos run keeps up to date with its live rates (lab/chaos/live.ts). */
   liveFile?: string;
+  /** The lab cluster's name: engine events of its containers trigger a poll at once. */
+  clusterName?: string;
   log?: (l: string) => void;
 }
 
@@ -43,7 +44,7 @@ async function body(req: http.IncomingMessage): Promise<Record<string, unknown>>
   return data ? (JSON.parse(data) as Record<string, unknown>) : {};
 }
 
-export async function startDashboard(cluster: ChaosCluster & { currentGroups?(): string[][] | null }, o: DashboardOptions = {}): Promise<Dashboard> {
+export async function startDashboard(cluster: ChaosCluster, o: DashboardOptions = {}): Promise<Dashboard> {
   const log = o.log ?? (() => undefined);
   const poller = new DashboardPoller(cluster, 4_000, () => readLive(o.liveFile));
   const clients = new Set<http.ServerResponse>();
@@ -73,14 +74,20 @@ export async function startDashboard(cluster: ChaosCluster & { currentGroups?():
   };
   const timer = setInterval(() => void pollNow(), o.intervalMs ?? 1_500);
 
-  // docker events of the lab's containers (start, die, network connect/disconnect): poll at once.
-  const events: ChildProcess = spawn(dockerBin(), ['events', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Action}} {{.Actor.Attributes.name}}'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  readline.createInterface({ input: events.stdout! }).on('line', (l) => {
-    if (!/^exec_/.test(l)) void pollNow(); // our own status execs are events too
-  });
-  events.on('error', () => undefined);
+  // Engine events of the cluster's containers (start, die, kill, ...): poll at once. Our own status
+  // execs are events too (exec_*), so those are left out.
+  let events: (NodeJS.ReadableStream & { destroy?(): void }) | null = null;
+  if (o.clusterName) {
+    events = await engine().getEvents({ filters: { type: ['container'], label: [`${LABEL.cluster}=${o.clusterName}`] } });
+    readline.createInterface({ input: events }).on('line', (l) => {
+      try {
+        if (!String((JSON.parse(l) as { Action?: string }).Action).startsWith('exec_')) void pollNow();
+      } catch {
+        // a partial line: ignore
+      }
+    });
+    events.on('error', () => undefined);
+  }
 
   const act = async (action: string, args: Record<string, unknown>): Promise<string> => {
     const node = typeof args.node === 'string' ? args.node : '';
@@ -153,7 +160,7 @@ export async function startDashboard(cluster: ChaosCluster & { currentGroups?():
     close: async () => {
       closed = true;
       clearInterval(timer);
-      events.kill();
+      events?.destroy?.();
       for (const c of clients) c.end();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { topMountAt } from '../daemon/mountinfo';
 
 export interface MountProbe {
   mounted: boolean;
@@ -19,20 +20,9 @@ export interface MountProbe {
   probeMs?: number;
 }
 
-/** The fstype mounted exactly at `dir`, from mountinfo text (octal escapes decoded), or undefined. */
+/** The fstype mounted exactly at `dir` (the visible one), or undefined. */
 export function findMount(mountinfo: string, dir: string): string | undefined {
-  const target = resolve(dir);
-  let found: string | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const fields = line.split(' ');
-    const mp = fields[4];
-    if (mp === undefined) continue;
-    const decoded = mp.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
-    if (decoded !== target) continue;
-    const sep = fields.indexOf('-');
-    found = sep >= 0 ? fields[sep + 1] : 'unknown'; // the last mount on a path is the visible one
-  }
-  return found;
+  return topMountAt(mountinfo, dir)?.fstype;
 }
 
 export async function probeMount(dir: string, timeoutMs: number): Promise<MountProbe> {

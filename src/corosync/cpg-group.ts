@@ -15,6 +15,7 @@ import {
   cpgLeave, cpgLocalGet, cpgMcastJoined, encodeCpgName,
 } from './libcpg';
 import { Logger, OncePerStateLog, stderrLogger } from './log';
+import { nowNs } from '../trace/write-spans';
 
 export interface CpgGroupOptions {
   log?: Logger;
@@ -24,6 +25,8 @@ export interface CpgGroupOptions {
   tryAgainDelayMs?: number;
   /** Attempts of one multicast that keeps answering CS_ERR_TRY_AGAIN before it gives up with EBUSY. */
   mcastMaxTries?: number;
+  /** Latency spans: a cpg_mcast_joined call from start to end (trace/write-spans.ts nowNs). */
+  onMcast?: (start: number, end: number) => void;
 }
 
 type State =
@@ -57,11 +60,13 @@ export class CpgGroup implements GroupTransport {
   /** Sends in order; the head is being tried (or waits after TRY_AGAIN). */
   private readonly sendQueue: PendingSend[] = [];
   private sendTimer: NodeJS.Timeout | null = null;
+  /** When the current (or last) cpg_dispatch started: the cpg fd woke the event loop (nowNs). */
+  dispatchStart = 0;
 
   constructor(
     private readonly groupName: string,
     private readonly handler: GroupHandler,
-    options: CpgGroupOptions = {},
+    private readonly options: CpgGroupOptions = {},
   ) {
     this.nameBytes = encodeCpgName(groupName);
     this.log = options.log ?? stderrLogger;
@@ -173,7 +178,10 @@ export class CpgGroup implements GroupTransport {
     this.log('notice', `cpg ${this.groupName}: joined as nodeid ${this.self!.nodeid} pid ${this.self!.pid}`);
     this.poller = new DispatchPoller(
       fd,
-      () => cpgDispatch(handle, CS_DISPATCH_ALL),
+      () => {
+        this.dispatchStart = nowNs();
+        return cpgDispatch(handle, CS_DISPATCH_ALL);
+      },
       (error) => this.lost(`cpg_dispatch failed: ${csErrorName(error)}`),
     );
     this.safely('joined', () => this.handler.joined({ ...this.self! }));
@@ -261,7 +269,9 @@ export class CpgGroup implements GroupTransport {
       const head = this.sendQueue[0]!;
       if (this.state !== 'joined' || this.handle === null) return this.failSends();
       head.tries++;
+      const start = this.options.onMcast !== undefined ? nowNs() : 0;
       const sent = cpgMcastJoined(this.handle, CPG_TYPE_AGREED, head.data);
+      if (start !== 0) this.options.onMcast!(start, nowNs());
       if (!sent.ok && sent.error === CsError.ERR_TRY_AGAIN && head.tries < this.mcastMaxTries) {
         if (head.tries % 10 === 0) {
           this.log('notice', `cpg ${this.groupName}: cpg_mcast_joined retried ${head.tries} times`);

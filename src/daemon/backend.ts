@@ -29,6 +29,8 @@ export interface FsBackend {
   readonly status: StatusSource;
   /** What the operator's `pmxcfs-ts status` shows; a backend without it is treated as local. */
   snapshot?(): BackendSnapshot;
+  /** Calls `listener` when quorum changes (the modes change with it); returns the unsubscribe. */
+  onQuorumChange?(listener: (quorate: boolean) => void): () => void;
 }
 
 /** One DFSM group as the status command shows it. */

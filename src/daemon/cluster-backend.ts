@@ -19,6 +19,8 @@ import type { LogLevel as DfsmLogLevel } from '../dfsm/app';
 import { Dfsm } from '../dfsm/dfsm';
 import { modeName } from '../dfsm/modes';
 import { DfsmRunner } from '../dfsm/runner';
+import { DfsmMessageType } from '../dfsm/header';
+import { writeSpans } from '../trace/write-spans';
 import type { GroupHandler, GroupMember } from '../dfsm/transport';
 import { Kvstore, type KvOutMessage, type KvstoreEffect } from '../kvstore/kvstore';
 import { KVSTORE_GROUP_NAME } from '../kvstore/messages';
@@ -108,6 +110,34 @@ class KvstoreMembership implements GroupHandler {
   }
 }
 
+/** The dcdb group's handler with latency spans around every NORMAL message's delivery. */
+class TracedDelivery implements GroupHandler {
+  constructor(
+    private readonly runner: DfsmRunner<DcdbEffect>,
+    private readonly group: () => CpgGroup,
+  ) {}
+  joined(self: GroupMember): void {
+    this.runner.joined(self);
+  }
+  confchg(members: GroupMember[], left: GroupMember[], joined: GroupMember[]): void {
+    this.runner.confchg(members, left, joined);
+  }
+  deliver(from: GroupMember, data: Buffer): void {
+    if (data.length < 2 || data.readUInt16LE(0) !== DfsmMessageType.NORMAL) return this.runner.deliver(from, data);
+    const group = this.group();
+    const self = group.member;
+    writeSpans.deliveryStart(group.dispatchStart, self !== null && self.nodeid === from.nodeid && self.pid === from.pid);
+    try {
+      this.runner.deliver(from, data);
+    } finally {
+      writeSpans.deliveryEnd();
+    }
+  }
+  disconnected(reason: string): void {
+    this.runner.disconnected(reason);
+  }
+}
+
 export class ClusterBackend implements FsBackend {
   readonly memdb: MemDb;
   readonly status: ClusterStatusSource;
@@ -147,10 +177,12 @@ export class ClusterBackend implements FsBackend {
       onLog: (level, message) => logger.log('dcdb', DFSM_PRIORITY[level], message),
       onAppEffect: (effect) => this.onDcdbEffect(effect),
       onModeChange: (from, to) => this.onModeChange(DCDB_GROUP_NAME, from, to),
+      trace: writeSpans,
     });
-    this.dcdbGroup = dcdbGroup = new CpgGroup(DCDB_GROUP_NAME, this.dcdbRunner, {
+    this.dcdbGroup = dcdbGroup = new CpgGroup(DCDB_GROUP_NAME, new TracedDelivery(this.dcdbRunner, () => dcdbGroup!), {
       log: corosyncLogger(logger, 'dcdb'),
       reconnectDelayMs,
+      onMcast: (start, end) => writeSpans.mcast(start, end),
     });
     this.dcdbClient = new DcdbClient(this.dcdbRunner, memdb, this.quorum);
 
@@ -221,6 +253,10 @@ export class ClusterBackend implements FsBackend {
 
   submit(op: FsOp): Promise<number> {
     return this.dcdbClient.submit(op);
+  }
+
+  onQuorumChange(listener: (quorate: boolean) => void): () => void {
+    return this.quorum.onChange(listener);
   }
 
   requestUnlock(path: string): Promise<number> {

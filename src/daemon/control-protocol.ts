@@ -10,6 +10,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_DB } from './options';
 import type { DfsmSnapshot } from './backend';
+import type { SpansSummary } from '../trace/write-spans';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/pve-cluster/pmxcfs-ts.sock';
 export const CONTROL_SOCKET_NAME = 'pmxcfs-ts.sock';
@@ -103,6 +104,8 @@ export interface NodeStatus {
   guests: number;
   locks: LockStatus[];
   clusterLog: ClusterLogLine[];
+  /** Latency spans of the last replicated writes (issue 10). */
+  writeSpans?: SpansSummary;
 }
 
 export type ControlResponse =

@@ -5,6 +5,7 @@
  * mount (the daemon must never call into its own FUSE mount).
  */
 import type { MemDb } from '../memdb/memdb';
+import { writeSpans } from '../trace/write-spans';
 import { CFS_LOCK_TIMEOUT } from '../memdb/lock-table';
 import { DT_DIR } from '../memdb/types';
 import type { BackendSnapshot, FsBackend } from './backend';
@@ -45,6 +46,7 @@ export function collectNodeStatus(ctx: StatusContext, now: number, logLines: num
   };
   if (snap.cluster !== undefined) status.cluster = { ...snap.cluster };
   if (snap.dfsm !== undefined) status.dfsm = snap.dfsm;
+  status.writeSpans = writeSpans.summary();
   return status;
 }
 

@@ -6,11 +6,12 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { pidFilePath, writePidFile } from './pidfile';
+import { DAEMON_NODE_OPTIONS } from './v8-flags';
 
 /** Resolves to the exit status of the parent: 0 when the daemon is up. */
 export function daemonize(script: string, argv: readonly string[], db: string): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, ...argv, '-f', '--ready-fd', '3'], {
+    const child = spawn(process.execPath, [...DAEMON_NODE_OPTIONS, script, ...argv, '-f', '--ready-fd', '3'], {
       detached: true,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
       cwd: '/',

@@ -16,12 +16,15 @@ import { acquireLockFile } from './flock';
 import { Logger } from './logger';
 import type { DaemonOptions } from './options';
 import { pidFilePath } from './pidfile';
-import { ensureWwwDataGroup, prepareMountPoint } from './system-setup';
+import { ensureWwwDataGroup } from './system-setup';
+import { prepareMountPoint } from './mount-point';
 import { controlSocketPath } from './control-protocol';
 import { startControlServer, type ControlServer } from './control-server';
 import { collectNodeStatus } from './control-status';
 import { startIpcService, type IpcService } from '../ipc/ipc-service';
 import { RrdWriter } from '../rrd/rrd-writer';
+import { writeSpans } from '../trace/write-spans';
+import { startIdleGc } from './idle-gc';
 
 export class StartupError extends Error {}
 
@@ -59,9 +62,11 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let control: ControlServer | undefined;
   let ipc: IpcService | undefined;
   let rrd: RrdWriter | undefined;
+  let stopIdleGc: () => void = () => {};
   let mountGone: () => void = () => {};
   const mountLost = new Promise<void>((resolve) => (mountGone = resolve));
   const releaseAll = async (): Promise<void> => {
+    stopIdleGc();
     ipc?.stop();
     if (control) await control.close();
     if (mounted) await mounted.unmount().catch((e: Error) => logger.log('main', 'err', `unmount failed: ${e.message}`));
@@ -75,7 +80,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     const create = !existsSync(o.db);
     let store: SqliteTreeStore;
     try {
-      store = SqliteTreeStore.open(o.db);
+      store = SqliteTreeStore.open(o.db, { onCommit: (startMs, endMs) => writeSpans.commit(startMs * 1e6, endMs * 1e6) });
     } catch (e) {
       return fail(`unable to open database '${o.db}': ${(e as Error).message} (file left untouched)`);
     }
@@ -85,6 +90,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       store.close();
       return fail(`unable to load database '${o.db}': ${(e as Error).message} (file left untouched)`);
     }
+    for (const w of memdb.loadWarnings) logger.log('main', 'warning', `loaded anyway: ${w}`);
     if (create && !o.local) {
       const msg = importHostCorosyncConf(memdb, clock(), o.corosyncConf);
       if (msg !== null) logger.log('main', 'notice', msg);
@@ -98,12 +104,18 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     });
     running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf, rrd });
 
-    const mountError = prepareMountPoint(o.mount);
+    const mountError = await prepareMountPoint(o.mount, (msg) => logger.log('main', 'notice', msg));
     if (mountError !== null) fail(mountError);
     const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
+    // Listen for SIGTERM/SIGINT before mounting: one that comes while the rest starts up must end in
+    // a clean unmount, not in Node's default exit that leaves a dead mount behind.
+    const terminated = waitForTermination();
     try {
       // Like the reference, whose FUSE loop then returns: the mount is gone, so the daemon ends.
-      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), { onGone: () => mountGone() });
+      mounted = await mountPveFs(o.mount, fs, clock, (level, msg) => logger.log('fuse', level, msg), {
+        onGone: () => mountGone(),
+        changes: running.backend,
+      });
     } catch (e) {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
@@ -126,12 +138,15 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       logger.log('main', 'err', `IPC service not available: ${(e as Error).message}`);
     }
 
+    const tree = memdb;
+    stopIdleGc = startIdleGc(() => tree.version);
+
     if (daemonized) {
       writeSync(o.readyFd!, '1');
       closeSync(o.readyFd!);
     }
 
-    await Promise.race([waitForTermination(), mountLost]);
+    await Promise.race([terminated, mountLost]);
     logger.log('main', 'notice', 'teardown filesystem');
     const flushed = await fs.flushAll();
     if (flushed < 0) logger.log('main', 'err', `committing buffered writes failed (${flushed})`);

@@ -13,6 +13,7 @@
 import type { AppContext, DeliverOutcome, DfsmApp, MemberState } from '../dfsm/app';
 import type { GroupMember, QuorumSource } from '../dfsm/transport';
 import { Errno } from '../memdb/errno';
+import { writeSpans } from '../trace/write-spans';
 import type { MemDb } from '../memdb/memdb';
 import { isLockDir, normalizePath } from '../memdb/paths';
 import { rowOfEntry } from '../memdb/rows';
@@ -159,7 +160,9 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
     if (!op.ok) {
       return { kind: 'leave', reason: `bad dcdb message (type ${subtype}) from ${from.nodeid}/${from.pid}: ${op.error}` };
     }
+    writeSpans.applyStart();
     const result = this.memdb.apply(op.value, origin, ctx.now);
+    writeSpans.applyEnd();
     if (this.memdb.errors) {
       ctx.setErrorMode('memdb reported errors while applying an operation');
     } else if (result === -Errno.ENOSPC) {

@@ -10,6 +10,7 @@ import { Errno } from '../memdb/errno';
 import type { MemDb } from '../memdb/memdb';
 import { isLockDir } from '../memdb/paths';
 import { DT_DIR, type FsOp } from '../memdb/types';
+import { nowNs, writeSpans } from '../trace/write-spans';
 import { DISK_FULL_LEAVE_REASON, type DcdbEffect } from './app';
 import { DcdbMessageType, encodeFsOp, encodeUnlockMessage } from './messages';
 
@@ -30,10 +31,22 @@ export class DcdbClient {
    * applied.
    */
   async submit(op: FsOp): Promise<number> {
+    const span = writeSpans.begin();
     if (!this.quorum.quorate()) return -Errno.EACCES;
+    span.quorum = nowNs();
     const message = encodeFsOp(op);
     if (message === undefined) return -Errno.EFBIG;
-    return this.answer(await this.runner.send(message.subtype, message.payload));
+    span.encoded = nowNs();
+    writeSpans.submitting(span);
+    let sending: Promise<SendResult>;
+    try {
+      sending = this.runner.send(message.subtype, message.payload);
+    } finally {
+      writeSpans.submitted();
+    }
+    const result = await sending;
+    writeSpans.finished(span);
+    return this.answer(result);
   }
 
   /**

@@ -18,6 +18,8 @@ export interface DfsmRunnerOptions<E> {
   onAppEffect?: (effect: E) => void;
   onLog?: (level: LogLevel, message: string) => void;
   onModeChange?: (from: DfsmModeValue, to: DfsmModeValue) => void;
+  /** Latency spans: the count a waited-for message got, and the moment its result is reported. */
+  trace?: { sent(count: number): void; resultOf(count: number): void };
 }
 
 export class DfsmRunner<E = never> implements GroupHandler {
@@ -60,6 +62,7 @@ export class DfsmRunner<E = never> implements GroupHandler {
       return Promise.resolve({ processed: false, reason: outcome.reason });
     }
     const { count } = outcome;
+    this.options.trace?.sent(count);
     const promise = new Promise<SendResult>((resolve) => this.waiters.set(count, resolve));
     this.run(outcome.effects, (rc) => {
       if (rc < 0) this.run(this.dfsm.cancelWaiter(count, `multicast failed (${rc})`));
@@ -109,6 +112,7 @@ export class DfsmRunner<E = never> implements GroupHandler {
         case 'result': {
           const resolve = this.waiters.get(effect.count);
           if (resolve !== undefined) {
+            this.options.trace?.resultOf(effect.count);
             this.waiters.delete(effect.count);
             resolve(effect.result);
           }

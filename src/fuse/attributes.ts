@@ -36,6 +36,11 @@ export interface AttrInput {
   /** Seconds since the epoch; atime = ctime = mtime. */
   mtime: number;
   gid: number;
+  /**
+   * True for virtual entries (status files, the four symlinks): they occupy no blocks (st_blocks 0,
+   * as the reference's function and link plugins leave it); memdb entries count ceil(size / 4096).
+   */
+  virtual?: boolean;
 }
 
 /**
@@ -63,7 +68,7 @@ export function buildStat(a: AttrInput): FuseStat {
     size: a.size,
     nlink: a.kind === 'dir' ? 2 : 1,
     blksize: ATTR_BLOCK_SIZE,
-    blocks: Math.ceil(a.size / ATTR_BLOCK_SIZE),
+    blocks: a.virtual === true ? 0 : Math.ceil(a.size / ATTR_BLOCK_SIZE),
     mtime: a.mtime,
   };
 }

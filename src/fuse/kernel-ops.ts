@@ -23,21 +23,23 @@ import {
   encodeAttrOut,
   encodeDirents,
   encodeEntryOut,
+  encodeNegativeEntryOut,
   encodeOpenOut,
   encodeStatfsOut,
   encodeWriteOut,
   readCString,
   type InHeader,
   type KernelAttr,
-  type Validity,
 } from './kernel/abi';
 import type { NodeTable } from './kernel/node-table';
 import type { Handler, HandlerResult } from './kernel/session';
 import type { FuseStat } from './attributes';
+import { LEGACY_VALIDITY, type KernelCache, type NameChange } from './kernel-cache';
 import type { PveFs } from './pve-fs';
+import { resolvePath } from './virtual-entries';
 
-/** As libfuse's defaults, which the reference runs with: entries and attributes cached 1 s, no negative entries. */
-export const VALIDITY: Validity = { entrySeconds: 1, attrSeconds: 1 };
+/** The reference's (libfuse's default) validity: entries and attributes cached 1 s, no negative entries. */
+export const VALIDITY = LEGACY_VALIDITY;
 const EMPTY = Buffer.alloc(0);
 /**
  * Longest name in bytes. The kernel enforces 1024 itself unless the INIT reply raises max_pages, which
@@ -78,10 +80,36 @@ interface DirHandle {
   names: Buffer[] | null;
 }
 
-/** Builds the opcode handlers for one mount of `fs`; `now` gives seconds for "set mtime to now". */
-export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Partial<Record<number, Handler>> {
+/**
+ * Builds the opcode handlers for one mount of `fs`; `now` gives seconds for "set mtime to now";
+ * `cache` says what the kernel may keep (without it: the reference's 1 s, direct_io everywhere).
+ */
+export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cache?: KernelCache): Partial<Record<number, Handler>> {
   const dirs = new Map<number, DirHandle>();
   let nextDirHandle = 1;
+  const validity = (path: string) => (cache === undefined ? VALIDITY : cache.validity(resolvePath(path)));
+  const openFlags = (path: string, flags: number) => (cache === undefined ? FOPEN_DIRECT_IO : cache.openFlags(resolvePath(path), flags));
+
+  /** Runs `answer` once the pages of `id` are dropped if that is under way (kernel-cache.ts), else at once. */
+  const afterPages = (id: number | undefined, answer: () => HandlerResult): HandlerResult | Promise<HandlerResult> => {
+    const p = id === undefined ? null : (cache?.settled(id) ?? null);
+    return p === null ? answer() : p.then(answer);
+  };
+
+  /** Submits a name change the kernel asked for, telling the cache which change is its own. */
+  const nameChange = (change: NameChange, run: () => Promise<number>): Promise<number> => {
+    const token = cache?.expect(change) ?? null;
+    return run().then(
+      (r) => {
+        cache?.answered(token, r);
+        return r;
+      },
+      (err: unknown) => {
+        cache?.answered(token, -Errno.EIO);
+        throw err;
+      },
+    );
+  };
 
   const pathOf = (h: InHeader): string | undefined => nodes.path(h.nodeid);
   /** The NUL-terminated name at `at`, or -EINVAL (no terminator) / -ENAMETOOLONG. */
@@ -110,13 +138,13 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
     const st = fs.getattr(path);
     if (typeof st === 'number') return st;
     const id = nodes.remember(parent, childName);
-    return encodeEntryOut(id, kernelAttr(id, st), VALIDITY);
+    return encodeEntryOut(id, kernelAttr(id, st), validity(path));
   };
 
   const attrOf = (id: number, path: string): Buffer | number => {
     const st = fs.getattr(path);
     if (typeof st === 'number') return st;
-    return encodeAttrOut(kernelAttr(id, st), VALIDITY);
+    return encodeAttrOut(kernelAttr(id, st), validity(path));
   };
 
   const okOrErr = (r: number): HandlerResult => (r < 0 ? r : EMPTY);
@@ -124,7 +152,13 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
   const handlers: Partial<Record<number, Handler>> = {
     [Opcode.LOOKUP]: (h, body) => {
       const c = child(h.nodeid, body, 0, false);
-      return typeof c === 'number' ? c : entry(h.nodeid, c.name, c.path);
+      if (typeof c === 'number') return c;
+      return afterPages(nodes.idOf(c.path), () => {
+        const e = entry(h.nodeid, c.name, c.path);
+        // A missing name is remembered by the kernel (a negative entry) while names are notified.
+        const negative = cache?.negativeSeconds() ?? 0;
+        return e === -Errno.ENOENT && negative > 0 ? encodeNegativeEntryOut(negative) : e;
+      });
     },
     [Opcode.FORGET]: (h, body) => {
       if (body.length >= 8) nodes.forget(h.nodeid, Number(body.readBigUInt64LE(0)));
@@ -141,7 +175,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
     },
     [Opcode.GETATTR]: (h) => {
       const path = pathOf(h);
-      return path === undefined ? -Errno.ENOENT : attrOf(h.nodeid, path);
+      return path === undefined ? -Errno.ENOENT : afterPages(h.nodeid, () => attrOf(h.nodeid, path));
     },
     [Opcode.SETATTR]: (h, body) => {
       if (body.length < SETATTR_IN_SIZE) return -Errno.EINVAL;
@@ -153,7 +187,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
       const mode = body.readUInt32LE(68);
       const uid = body.readUInt32LE(76);
       const gid = body.readUInt32LE(80);
-      return setattr(fs, path, { valid, size, mtime, mode, uid, gid }, now).then((r) => (r < 0 ? r : attrOf(h.nodeid, path)));
+      return setattr(fs, path, { valid, size, mtime, mode, uid, gid }, now).then((r) => (r < 0 ? r : afterPages(h.nodeid, () => attrOf(h.nodeid, path))));
     },
     [Opcode.READLINK]: (h) => {
       const path = pathOf(h);
@@ -167,10 +201,10 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
     [Opcode.MKDIR]: (h, body) => {
       const c = child(h.nodeid, body, MKDIR_IN_SIZE, true);
       if (typeof c === 'number') return c;
-      return fs.mkdir(c.path).then((r) => (r < 0 ? r : entry(h.nodeid, c.name, c.path)));
+      return nameChange({ op: 'mkdir', path: c.path }, () => fs.mkdir(c.path)).then((r) => (r < 0 ? r : entry(h.nodeid, c.name, c.path)));
     },
-    [Opcode.UNLINK]: (h, body) => remove(h, body, (p) => fs.unlink(p)),
-    [Opcode.RMDIR]: (h, body) => remove(h, body, (p) => fs.rmdir(p)),
+    [Opcode.UNLINK]: (h, body) => remove(h, body, (p) => nameChange({ op: 'delete', path: p }, () => fs.unlink(p))),
+    [Opcode.RMDIR]: (h, body) => remove(h, body, (p) => nameChange({ op: 'delete', path: p }, () => fs.rmdir(p))),
     [Opcode.RENAME]: (h, body) => {
       if (body.length < RENAME_IN_SIZE) return -Errno.EINVAL;
       const newParent = Number(body.readBigUInt64LE(0));
@@ -178,29 +212,33 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number): Par
       if (typeof from === 'number') return from;
       const to = child(newParent, body, from.next, true);
       if (typeof to === 'number') return to;
-      return fs.rename(from.path, to.path).then((r) => {
+      return nameChange({ op: 'rename', path: from.path, to: to.path }, () => fs.rename(from.path, to.path)).then((r) => {
         if (r < 0) return r;
         nodes.renamed(h.nodeid, from.name, newParent, to.name);
         return EMPTY;
       });
     },
-    [Opcode.OPEN]: (h) => {
+    [Opcode.OPEN]: (h, body) => {
       const path = pathOf(h);
       if (path === undefined) return -Errno.ENOENT;
-      const fh = fs.open(path);
-      return fh < 0 ? fh : encodeOpenOut(fh, FOPEN_DIRECT_IO);
+      const flags = body.length >= 4 ? body.readUInt32LE(0) : 0;
+      return afterPages(h.nodeid, () => {
+        const fh = fs.open(path);
+        return fh < 0 ? fh : encodeOpenOut(fh, openFlags(path, flags));
+      });
     },
     [Opcode.CREATE]: (h, body) => {
       const c = child(h.nodeid, body, CREATE_IN_SIZE, true);
       if (typeof c === 'number') return c;
-      return fs.create(c.path).then((fh) => {
+      const flags = body.length >= 4 ? body.readUInt32LE(0) : 0;
+      return nameChange({ op: 'create', path: c.path }, () => fs.create(c.path)).then((fh) => {
         if (fh < 0) return fh;
         const e = entry(h.nodeid, c.name, c.path);
         if (typeof e === 'number') {
           void fs.release(c.path, fh);
           return e;
         }
-        return Buffer.concat([e, encodeOpenOut(fh, FOPEN_DIRECT_IO)]);
+        return Buffer.concat([e, encodeOpenOut(fh, openFlags(c.path, flags))]);
       });
     },
     [Opcode.READ]: (h, body) => {
@@ -300,9 +338,10 @@ async function setattr(fs: PveFs, path: string, a: SetattrIn, now: () => number)
     const r = a.valid & FATTR_FH ? fs.ftruncate(path, a.size) : await fs.truncate(path, a.size);
     if (r < 0) return r;
   }
-  if (a.valid & (FATTR_MTIME | FATTR_ATIME)) {
-    // Only the mtime is stored; an atime-only change (touch -a) sets it to now, as libfuse's UTIME_OMIT did before.
-    const mtime = a.valid & FATTR_MTIME && !(a.valid & FATTR_MTIME_NOW) ? secondsForMtime(a.mtime) : now();
+  // As the reference's libfuse 2: utimens runs only when both times are given (touch, utime(2),
+  // Perl's utime); an atime-only or mtime-only change (touch -a, touch -m) succeeds and changes nothing.
+  if ((a.valid & (FATTR_MTIME | FATTR_ATIME)) === (FATTR_MTIME | FATTR_ATIME)) {
+    const mtime = a.valid & FATTR_MTIME_NOW ? now() : secondsForMtime(a.mtime);
     const r = await fs.utimens(path, mtime);
     if (r < 0) return r;
   }

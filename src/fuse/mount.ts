@@ -1,14 +1,18 @@
 /**
  * Mounts PveFs at a directory: /dev/fuse opened and mounted by the daemon itself (no libfuse), the
  * kernel protocol spoken by FuseSession on the event loop, requests answered by the handlers of
- * kernel-ops.ts. Mount options as the reference: default_permissions, allow_other; every open is
- * direct_io (the reference sets it per open); unlinking an open file removes it at once (libfuse's
- * hard_remove); writes up to 1 MiB arrive as one request (the largest file pmxcfs holds).
+ * kernel-ops.ts. Mount options as the reference: default_permissions, allow_other; what the kernel
+ * may cache is kernel-cache.ts's decision (with a source of changes and FUSE 7.44: names, attributes
+ * and pages, notified on every change; otherwise the reference's 1 s and direct_io on every open);
+ * unlinking an open file removes it at once (libfuse's hard_remove); writes up to 1 MiB arrive as
+ * one request (the largest file pmxcfs holds).
  */
-import { FUSE_ASYNC_READ, FUSE_BIG_WRITES, FUSE_MAX_PAGES, FUSE_PARALLEL_DIROPS } from './kernel/abi';
+import { FUSE_ASYNC_READ, FUSE_AUTO_INVAL_DATA, FUSE_BIG_WRITES, FUSE_MAX_PAGES, FUSE_PARALLEL_DIROPS } from './kernel/abi';
 import { DevFuse } from './kernel/dev-fuse';
 import { NodeTable } from './kernel/node-table';
+import { KernelNotifier } from './kernel/notifier';
 import { FuseSession } from './kernel/session';
+import { KernelCache, type CacheSource } from './kernel-cache';
 import { forgetUndelivered, pveHandlers } from './kernel-ops';
 import type { PveFs } from './pve-fs';
 
@@ -28,6 +32,12 @@ export interface MountOptions {
   spinMicros?: number;
   /** Called if the kernel ends the connection while mounted (e.g. an outside umount). */
   onGone?: () => void;
+  /**
+   * Where changes come from (the backend): with it, and a kernel with FUSE_NOTIFY_INC_EPOCH, the
+   * kernel caches names, attributes and pages and is told of every change (kernel-cache.ts).
+   * Without it the mount caches as the reference does.
+   */
+  changes?: CacheSource;
 }
 
 function spinFromEnv(): number | undefined {
@@ -40,13 +50,19 @@ function spinFromEnv(): number | undefined {
 export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: FuseLog, o: MountOptions = {}): Promise<MountedFs> {
   const dev = DevFuse.mount(mountDir, { extra: ['allow_other', 'default_permissions'] });
   const nodes = new NodeTable();
+  const cache = new KernelCache(nodes, new KernelNotifier(dev, log), o.changes);
+  fs.onContentDiscarded = (path) => cache.contentDiscarded(path);
   let gone = false;
   const session = new FuseSession(
     dev,
     {
-      handlers: pveHandlers(fs, nodes, now),
+      handlers: pveHandlers(fs, nodes, now, cache),
       init: (kernelMinor, kernelFlags, maxReadahead) => {
-        const wanted = FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_PARALLEL_DIROPS | (kernelMinor >= 28 ? FUSE_MAX_PAGES : 0);
+        // Pages are kept only while the kernel checks the attributes at every read (auto_inval_data).
+        const cached = cache.start(kernelMinor) && (kernelFlags & FUSE_AUTO_INVAL_DATA) !== 0;
+        if (!cached) cache.stop();
+        log('debug', `fuse: kernel protocol 7.${kernelMinor}, ${cached ? 'kernel caches with notifications' : 'caching as the reference'}`);
+        const wanted = FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_PARALLEL_DIROPS | (kernelMinor >= 28 ? FUSE_MAX_PAGES : 0) | (cached ? FUSE_AUTO_INVAL_DATA : 0);
         return {
           maxReadahead,
           flags: kernelFlags & wanted,
@@ -70,6 +86,7 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
   session.start();
   return Promise.resolve({
     unmount: () => {
+      cache.stop();
       session.stop();
       if (gone) {
         dev.close(); // unmounted from outside already

@@ -51,11 +51,20 @@ export class PveFs {
   /** Open file handles; status files keep the text rendered at open for all their reads. */
   private readonly handles = new Map<number, Buffer | null>();
   private nextHandle = 1;
+  /**
+   * Told when buffered content that the kernel may have cached is dropped without reaching the
+   * tree (its commit failed): the kernel's copy must go too.
+   */
+  onContentDiscarded: ((path: string) => void) | null = null;
 
   constructor(private readonly o: PveFsOptions) {
     this.buffers = new WriteBuffers(
       (path) => this.loadContent(path),
-      (path, content) => o.backend.submit({ kind: 'write', path, offset: 0, data: content, truncate: true }),
+      (path, content) =>
+        o.backend.submit({ kind: 'write', path, offset: 0, data: content, truncate: true }).then((r) => {
+          if (r < 0) this.onContentDiscarded?.(path);
+          return r;
+        }),
     );
   }
 
@@ -78,6 +87,7 @@ export class PveFs {
           size: linkTarget(t.name, this.o.nodename).length,
           mtime: this.o.startTime,
           gid: this.o.gid,
+          virtual: true,
         });
       case 'status': {
         const content = renderStatusFile(t.name, this.o.backend.status, this.o.debug);
@@ -87,6 +97,7 @@ export class PveFs {
           size: content.length,
           mtime: this.o.clock(),
           gid: this.o.gid,
+          virtual: true,
         });
       }
       case 'memdb': {

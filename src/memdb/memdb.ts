@@ -4,8 +4,10 @@
  * every time it needs comes in as a parameter.
  *
  * API CONTRACT (other modules build on exactly these signatures):
- * - `MemDb.open(store, now)` loads every row, validates (throws MemDbLoadError naming the bad row),
- *   builds vmlist and lock table. An empty store gets version 1 and its `__version__` row.
+ * - `MemDb.open(store, now)` loads every row, refuses what the reference refuses or what cannot be
+ *   served (throws MemDbLoadError naming the bad row; rows.ts), builds vmlist and lock table. A store
+ *   without a global version gets version 1 and its `__version__` row; oddities the reference loads
+ *   silently are in `loadWarnings`.
  * - `apply(op, origin, now)` runs one mutation with the errno rules of §2/§8.5/§8.6/§8.7, persists
  *   it through `store.commit` in one transaction and returns the result (>= 0) or -errno. When the
  *   sticky `errors` flag is set every mutation returns -EIO; a failing store commit sets it —
@@ -89,6 +91,16 @@ export interface MemDbListener {
   treeReloaded(): void;
 }
 
+/**
+ * What one applied change did to the tree, for caches of it (the kernel's, src/fuse/kernel-cache.ts):
+ * the content or times of an existing entry, a name that appeared or went, or the whole tree.
+ */
+export type TreeChange =
+  | { kind: 'content'; path: string }
+  | { kind: 'name'; op: 'create' | 'mkdir' | 'delete'; path: string }
+  | { kind: 'name'; op: 'rename'; path: string; to: string }
+  | { kind: 'reload' };
+
 const STATFS_BLOCKS = MEMDB_MAX_FSSIZE / MEMDB_BLOCKSIZE;
 const STATFS_NAMEMAX = 256;
 
@@ -100,10 +112,13 @@ export class MemDb {
   private inodes: Map<number, Entry>;
   private errorFlag = false;
   private listener: MemDbListener | undefined;
+  private readonly observers = new Set<(change: TreeChange) => void>();
   private readonly vms = new VmRegistry();
   private readonly locks = new LockTable();
   /** Σ file sizes, for statfs. */
   private totalBytes = 0;
+  /** What `open` loaded although it is odd (the reference loads it silently): one line per oddity. */
+  loadWarnings: readonly string[] = [];
 
   private constructor(readonly store: TreeStore, tree: BuiltTree) {
     this.root = tree.root;
@@ -116,13 +131,23 @@ export class MemDb {
    */
   static open(store: TreeStore, now: number): MemDb {
     const tree = buildTree(store.load());
-    if (tree.empty) {
+    if (tree.root.version === 0) {
+      // As the reference: a database without a global version (fresh, or rows without the
+      // `__version__` row) gets version 1 and its version row (writer 0, mtime now).
       const row = versionRow(1, 0, now);
       store.commit({ upserts: [], deletes: [], version: row });
       tree.root.version = 1;
+      tree.root.writer = 0;
       tree.root.mtime = now;
     }
+    if (tree.highest > tree.root.version) {
+      // The reference loads this too and would then hand out an inode that exists already (its
+      // REPLACE overwrites that row). New inodes are root.version + 1, so start above every one in
+      // use; the version row is written with the next change.
+      tree.root.version = tree.highest;
+    }
     const db = new MemDb(store, tree);
+    db.loadWarnings = tree.warnings;
     const duplicates = db.vms.rebuild(db.root);
     if (duplicates.length > 0) {
       const d = duplicates[0]!;
@@ -149,6 +174,16 @@ export class MemDb {
 
   setListener(l: MemDbListener): void {
     this.listener = l;
+  }
+
+  /** Calls `fn` after every applied change (synchronously, before apply returns); returns the unsubscribe. */
+  observe(fn: (change: TreeChange) => void): () => void {
+    this.observers.add(fn);
+    return () => this.observers.delete(fn);
+  }
+
+  private emit(change: TreeChange): void {
+    for (const fn of this.observers) fn(change);
   }
 
   // ---- reads ----
@@ -364,6 +399,7 @@ export class MemDb {
       }
     }
     this.listener?.treeReloaded();
+    this.emit({ kind: 'reload' });
   }
 
   private resolve(parts: readonly string[]): Entry | undefined {
@@ -439,6 +475,7 @@ export class MemDb {
     p.dir.children!.set(entry.name, entry);
     this.inodes.set(entry.inode, entry);
     if (isLockDirParts(p.parts)) this.locks.set(p.parts.join('/'), entryLockChecksum(entry), now);
+    this.emit({ kind: 'name', op: 'mkdir', path: p.parts.join('/') });
     return 0;
   }
 
@@ -447,12 +484,13 @@ export class MemDb {
     if (offset + count > MEMDB_MAX_FILE_SIZE) return -Errno.EFBIG;
     const p = this.lookupParent(path);
     if (typeof p === 'number') return p;
+    // The VMID check comes before the target's own checks, as in the reference.
+    const cfg = parseGuestConfigParts(p.parts);
+    if (cfg !== undefined && this.vms.registeredElsewhere(cfg)) return -Errno.EEXIST;
     const existing = p.dir.children!.get(p.base);
     if (create && existing !== undefined) return -Errno.EEXIST;
     if (!create && existing === undefined) return -Errno.ENOENT;
     if (existing !== undefined && existing.type !== DT_REG) return -Errno.ENOTDIR;
-    const cfg = parseGuestConfigParts(p.parts);
-    if (cfg !== undefined && this.vms.registeredElsewhere(cfg)) return -Errno.EEXIST;
 
     const version = this.root.version + 1;
     const oldData = existing?.data ?? null;
@@ -473,9 +511,12 @@ export class MemDb {
     } else {
       p.dir.children!.set(staged.name, staged);
       this.inodes.set(staged.inode, staged);
-      if (cfg !== undefined) this.vms.register(cfg);
     }
+    // Every successful create, write or truncate of a guest config registers it again (the
+    // reference's memdb write): PVE's config cache sees the new per-guest version.
+    if (cfg !== undefined) this.vms.register(cfg);
     this.changed(p.parts.join('/'));
+    this.emit(existing !== undefined ? { kind: 'content', path: p.parts.join('/') } : { kind: 'name', op: 'create', path: p.parts.join('/') });
     return count;
   }
 
@@ -496,6 +537,7 @@ export class MemDb {
     e.mtime = mtime;
     if (isLock) this.locks.set(p.parts.join('/'), entryLockChecksum(e), now);
     this.changed(p.parts.join('/'));
+    this.emit({ kind: 'content', path: p.parts.join('/') });
     return 0;
   }
 
@@ -509,21 +551,21 @@ export class MemDb {
     if (committed < 0) return committed;
     this.bumpRoot(origin.writer, origin.mtime);
     this.detach(e, parts);
+    // As the reference: a delete at a guest config path unregisters that VMID, whatever the entry
+    // was (file or directory) and wherever the VMID is registered.
+    const cfg = parseGuestConfigParts(parts);
+    if (cfg !== undefined) this.vms.unregister(cfg.vmid);
     this.changed(parts.join('/'));
+    this.emit({ kind: 'name', op: 'delete', path: parts.join('/') });
     return 0;
   }
 
-  /** Remove an entry from the tree and from the VMID list / lock table it may be in. */
+  /** Remove an entry from the tree and from the lock table it may be in (not from the VMID list). */
   private detach(e: Entry, parts: readonly string[]): void {
     this.inodes.get(e.parent)?.children?.delete(e.name);
     this.inodes.delete(e.inode);
     this.totalBytes -= entrySize(e);
-    if (e.type === DT_REG) {
-      const cfg = parseGuestConfigParts(parts);
-      if (cfg !== undefined) this.vms.unregister(cfg);
-    } else if (isLockDirParts(parts)) {
-      this.locks.delete(parts.join('/'));
-    }
+    if (e.type === DT_DIR && isLockDirParts(parts)) this.locks.delete(parts.join('/'));
   }
 
   /**
@@ -557,9 +599,10 @@ export class MemDb {
     if (committed < 0) return committed;
 
     this.bumpRoot(origin.writer, origin.mtime);
+    // The overwritten target leaves the VMID list alone (the reference re-registers its VMID below).
     if (target !== undefined) this.detach(target, p.parts);
     this.inodes.get(e.parent)?.children?.delete(e.name);
-    if (fromCfg !== undefined) this.vms.unregister(fromCfg);
+    if (fromCfg !== undefined) this.vms.unregister(fromCfg.vmid);
     e.parent = p.dir.inode;
     e.name = p.base;
     e.version = version;
@@ -569,6 +612,7 @@ export class MemDb {
     if (toCfg !== undefined) this.vms.register(toCfg);
     this.changed(fromParts.join('/'));
     this.changed(p.parts.join('/'));
+    this.emit({ kind: 'name', op: 'rename', path: fromParts.join('/'), to: p.parts.join('/') });
     return 0;
   }
 

@@ -1,6 +1,14 @@
 /**
- * Rows of table `tree` (spec §3) <-> entries of the in-RAM tree (spec §2): building and validating
- * a whole tree from rows (start-up and sync commit), and the row of one entry.
+ * Rows of table `tree` (spec §3) <-> entries of the in-RAM tree (spec §2): building a whole tree
+ * from rows (start-up and sync commit), and the row of one entry.
+ *
+ * Loading is exactly as tolerant as the reference's loader (database.c): a row is refused only for
+ * what the reference refuses — an empty name, a type other than 4/8, a directory whose data has a
+ * non-zero length, inode 0 not named `__version__`, a missing parent, a parent that is not a
+ * directory, a duplicate name in a directory — plus what pmxcfs-ts cannot serve at all: entries not
+ * reachable from the root (a cycle of parents) and a name that is empty up to its first NUL byte.
+ * Everything the reference's write paths leave in a row loads: NULL or `X''` data on a directory
+ * (rename and utime write `X''`), NULL data on a file, sparse inodes and versions.
  */
 import { MemDbLoadError } from './load-error';
 import { DT_DIR, DT_REG, type DbRow, type Entry } from './types';
@@ -12,7 +20,11 @@ export function versionRow(version: number, writer: number, mtime: number): DbRo
   return { inode: 0, parent: 0, version, writer, mtime, type: DT_REG, name: VERSION_ROW_NAME, data: null };
 }
 
-/** The row an entry is stored as; dirs and empty files store NULL data. */
+/**
+ * The row an entry is stored as. Directories and empty files store NULL data: what the reference's
+ * mkdir and create write, and what every loader (the reference's, any pmxcfs-ts) accepts. (The
+ * reference writes `X''` for a directory after rename or utime; both load as an empty directory.)
+ */
 export function rowOfEntry(e: Entry): DbRow {
   const data = e.type === DT_REG && e.data !== null && e.data.length > 0 ? e.data : null;
   return { inode: e.inode, parent: e.parent, version: e.version, writer: e.writer, mtime: e.mtime, type: e.type, name: e.name, data };
@@ -28,6 +40,12 @@ export interface BuiltTree {
   inodes: Map<number, Entry>;
   /** True when the rows held no `__version__` row and no entry at all (a fresh database). */
   empty: boolean;
+  /** Whether a `__version__` row was among the rows. */
+  hasVersionRow: boolean;
+  /** The highest inode or version of any entry (0 without entries). */
+  highest: number;
+  /** Oddities the reference loads silently and pmxcfs-ts loads too, each naming its row. */
+  warnings: string[];
 }
 
 function describe(row: DbRow): string {
@@ -38,31 +56,45 @@ function fail(row: DbRow, why: string): never {
   throw new MemDbLoadError(`config.db: ${describe(row)}: ${why}`);
 }
 
+/** The reference's per-row checks, in its order (they apply to the `__version__` row too). */
+function checkRow(row: DbRow): void {
+  if (!Number.isSafeInteger(row.inode) || row.inode < 0) fail(row, 'inode is not a non-negative integer');
+  if (!Number.isSafeInteger(row.parent) || row.parent < 0) fail(row, 'parent is not a non-negative integer');
+  if (!Number.isSafeInteger(row.version) || row.version < 0) fail(row, 'version is not a non-negative integer');
+  if (row.name === '') fail(row, 'empty name');
+  if (row.type === DT_DIR) {
+    if (row.data !== null && row.data.length > 0) fail(row, `directory with data (${row.data.length} bytes)`);
+  } else if (row.type !== DT_REG) {
+    fail(row, `unknown type ${row.type}`);
+  }
+  if (row.inode === 0) {
+    if (row.name !== VERSION_ROW_NAME) fail(row, `inode 0 must be the ${VERSION_ROW_NAME} row`);
+  } else if (row.name.startsWith('\u0000')) {
+    fail(row, 'name is empty up to its first NUL byte (cannot be served)');
+  }
+}
+
 /**
- * Build and validate a tree from all rows of table `tree`, in any order (children may precede their
- * parents). Throws MemDbLoadError naming the first bad row: inode 0 not named `__version__`, empty
- * name, unknown type, directory with data, missing parent, parent not a directory, duplicate name,
- * entries not reachable from the root, or a global version lower than some inode or version
- * (new inodes would collide). Writer/mtime must already be masked to 32 bits and type to 8 bits.
+ * Build a tree from all rows of table `tree`, in any order (children may precede their parents).
+ * Throws MemDbLoadError naming the first row the tree cannot be built from (see the file comment).
+ * A name is cut at its first NUL byte, as the reference's C string copy does. Writer/mtime must
+ * already be masked to 32 bits and type to 8 bits.
  */
 export function buildTree(rows: readonly DbRow[]): BuiltTree {
   let versionRowSeen: DbRow | undefined;
   const inodes = new Map<number, Entry>();
   const pending: DbRow[] = [];
+  const warnings: string[] = [];
+  let highest = 0;
   for (const row of rows) {
-    if (!Number.isSafeInteger(row.inode) || row.inode < 0) fail(row, 'inode is not a non-negative integer');
-    if (!Number.isSafeInteger(row.parent) || row.parent < 0) fail(row, 'parent is not a non-negative integer');
-    if (!Number.isSafeInteger(row.version) || row.version < 0) fail(row, 'version is not a non-negative integer');
+    checkRow(row);
     if (row.inode === 0) {
-      if (row.name !== VERSION_ROW_NAME) fail(row, `inode 0 must be the ${VERSION_ROW_NAME} row`);
       versionRowSeen = row;
       continue;
     }
-    if (row.name === '') fail(row, 'empty name');
-    if (row.type !== DT_DIR && row.type !== DT_REG) fail(row, `unknown type ${row.type}`);
-    if (row.type === DT_DIR && row.data !== null) fail(row, 'directory with data');
     if (inodes.has(row.inode)) fail(row, 'duplicate inode');
     const isDir = row.type === DT_DIR;
+    const nul = row.name.indexOf('\u0000');
     inodes.set(row.inode, {
       inode: row.inode,
       parent: row.parent,
@@ -70,14 +102,12 @@ export function buildTree(rows: readonly DbRow[]): BuiltTree {
       writer: row.writer,
       mtime: row.mtime,
       type: isDir ? DT_DIR : DT_REG,
-      name: row.name,
+      name: nul < 0 ? row.name : row.name.slice(0, nul),
       data: !isDir && row.data !== null && row.data.length > 0 ? row.data : null,
       children: isDir ? new Map() : null,
     });
+    highest = Math.max(highest, row.inode, row.version);
     pending.push(row);
-  }
-  if (versionRowSeen === undefined && pending.length > 0) {
-    fail(pending[0]!, `the database has entries but no ${VERSION_ROW_NAME} row (inode 0)`);
   }
   const root = newRoot(versionRowSeen?.version ?? 0, versionRowSeen?.writer ?? 0, versionRowSeen?.mtime ?? 0);
   inodes.set(0, root);
@@ -89,9 +119,6 @@ export function buildTree(rows: readonly DbRow[]): BuiltTree {
     if (parent.children === null) fail(row, `parent ${row.parent} is not a directory`);
     if (parent.children.has(entry.name)) fail(row, `duplicate name in directory ${row.parent}`);
     parent.children.set(entry.name, entry);
-    if (row.inode > root.version || row.version > root.version) {
-      fail(row, `inode/version above the global version ${root.version}`);
-    }
   }
 
   // Every entry must hang under the root: a cycle of entries parenting each other would not.
@@ -105,5 +132,11 @@ export function buildTree(rows: readonly DbRow[]): BuiltTree {
   for (const row of pending) {
     if (!reached.has(row.inode)) fail(row, 'not reachable from the root (cycle of parents)');
   }
-  return { root, inodes, empty: versionRowSeen === undefined };
+
+  if (versionRowSeen === undefined && pending.length > 0) warnings.push(`config.db: entries but no ${VERSION_ROW_NAME} row (inode 0)`);
+  if (highest > root.version) {
+    const row = pending.find((r) => r.inode === highest || r.version === highest)!;
+    warnings.push(`config.db: ${describe(row)}: inode/version ${highest} above the global version ${root.version}`);
+  }
+  return { root, inodes, empty: versionRowSeen === undefined && pending.length === 0, hasVersionRow: versionRowSeen !== undefined, highest, warnings };
 }

@@ -154,7 +154,7 @@ export class CorosyncNamespace {
   }
 
   /** Starts corosync in the namespace and waits until the node is quorate. */
-  async startCorosync(timeoutMs = 30_000): Promise<void> {
+  async startCorosync(timeoutMs = 60_000): Promise<void> {
     if (this.corosync !== null) throw new Error('corosync already running');
     const log = fs.openSync(this.logPath, 'a');
     const child = spawn('nsenter', [`--target=${this.holderPid}`, '--net', '--mount', 'corosync', '-f', '-c', this.configPath], {
@@ -288,6 +288,8 @@ export class JsonLinesProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly waiters = new Set<() => void>();
   private buffered = '';
+  /** The process exited and every line it wrote has been read. */
+  private closed = false;
 
   constructor(readonly child: ChildProcess) {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -306,8 +308,10 @@ export class JsonLinesProcess {
       for (const wake of [...this.waiters]) wake();
     });
     child.stderr!.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString()));
+    // 'close', not 'exit': after 'exit' the last lines may still be in the pipe, unread.
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
+      child.once('close', (code, signal) => {
+        this.closed = true;
         resolve({ code, signal });
         for (const wake of [...this.waiters]) wake();
       });
@@ -331,7 +335,7 @@ export class JsonLinesProcess {
             return;
           }
         }
-        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        if (this.closed) {
           cleanup();
           reject(new Error(`client exited (${this.child.exitCode ?? this.child.signalCode}); stderr: ${this.stderr.join('')}`));
         }

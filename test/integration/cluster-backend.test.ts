@@ -17,7 +17,7 @@ describe.skipIf(!corosyncAvailable())('ClusterBackend with a real corosync', () 
   let hostConf: string;
 
   /** Asks for snapshots until `ok` accepts one (a hang check, not a speed check). */
-  async function snapshotWhen(ok: (s: Record<string, any>) => boolean, timeoutMs = 30_000): Promise<JsonEvent> {
+  async function snapshotWhen(ok: (s: Record<string, any>) => boolean, timeoutMs = 60_000): Promise<JsonEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const e = await client.request({ cmd: 'snapshot' }, 'snapshot');

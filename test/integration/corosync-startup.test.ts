@@ -30,7 +30,9 @@ describe.skipIf(!corosyncAvailable())('corosync shell started before corosync', 
     expect(started.info).toBeNull();
     const one = await client.request({ cmd: 'mcast-one' }, 'mcast-one-done');
     expect(one.rc).toBe(-EBUSY);
-    // Failures are logged once per state, not once per retry.
+    // Failures are logged once per state, not once per retry: the first one, then a window of a few
+    // retries (1 s apart) in which no second line may appear.
+    await client.waitFor((e) => e.ev === 'log' && /cpg_initialize failed/.test(String(e.message)));
     await new Promise((r) => setTimeout(r, 2500));
     const initFailures = client.events.filter((e) => e.ev === 'log' && /cpg_initialize failed/.test(String(e.message)));
     expect(initFailures).toHaveLength(1);

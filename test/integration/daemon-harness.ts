@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isFuse, topMountAt } from '../../src/daemon/mountinfo';
 
 export const MAIN_JS = resolve(__dirname, '../../dist/src/main.js');
 
@@ -14,8 +15,10 @@ export interface DaemonHandle {
   mnt: string;
   db: string;
   proc: ChildProcess;
+  /** Mount id of what was mounted at mnt before the daemon started (a dead mount it will replace). */
+  mountIdBefore: number | undefined;
   stderr: () => string;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
+  /** Resolves with the exit code (or signal name) once the process has exited and its stderr is read. */
   exited: Promise<number | string>;
 }
 
@@ -26,9 +29,23 @@ export function makeTempDir(prefix = 'pmxcfs-it-'): string {
 }
 
 export function isMounted(dir: string): boolean {
-  const target = resolve(dir);
-  const text = readFileSync('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').some((l) => l.split(' ')[4] === target);
+  return topMountAt(readFileSync('/proc/self/mountinfo', 'utf8'), dir) !== undefined;
+}
+
+/** Mount id of the visible mount at `dir`, or undefined. */
+export function topMountId(dir: string): number | undefined {
+  return topMountAt(readFileSync('/proc/self/mountinfo', 'utf8'), dir)?.mountId;
+}
+
+/**
+ * True once the daemon's own FUSE mount is the visible one at its mount point. When something was
+ * mounted there before (a dead mount it replaces), the mount alone proves nothing (a detached mount's
+ * id can be reused at once), so its "started" line must be there too.
+ */
+export function hasMounted(d: DaemonHandle): boolean {
+  const top = topMountAt(readFileSync('/proc/self/mountinfo', 'utf8'), d.mnt);
+  if (top === undefined || !isFuse(top)) return false;
+  return d.mountIdBefore === undefined || d.stderr().includes('pmxcfs-ts started in');
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -65,21 +82,24 @@ export function spawnDaemon(o: StartOptions = {}): DaemonHandle {
   const mnt = join(dir, 'mnt');
   const db = join(dir, 'config.db');
   const args = o.args ?? ['-f', '-l', '--mount', mnt, '--db', db, '--nodename', 'node1'];
+  const mountIdBefore = topMountId(mnt);
   const proc = spawn(process.execPath, [MAIN_JS, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...o.env },
   });
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  // 'close', not 'exit': 'exit' may come before the last stderr bytes, which tests read right after.
   const exited = new Promise<number | string>((res) =>
-    proc.on('exit', (code, signal) => res(code ?? signal ?? 'unknown')),
+    proc.on('close', (code, signal) => res(code ?? signal ?? 'unknown')),
   );
-  return { dir, mnt, db, proc, stderr: () => err, exited };
+  return { dir, mnt, db, proc, mountIdBefore, stderr: () => err, exited };
 }
 
-export async function waitUntilMounted(d: DaemonHandle, timeoutMs = 30_000): Promise<void> {
+/** Waits until the daemon's own mount is there (not a dead one left at the mount point before it). */
+export async function waitUntilMounted(d: DaemonHandle, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!isMounted(d.mnt)) {
+  while (!hasMounted(d)) {
     if (d.proc.exitCode !== null || d.proc.signalCode !== null) {
       throw new Error(`daemon exited (${d.proc.exitCode ?? d.proc.signalCode}): ${d.stderr()}`);
     }
@@ -94,11 +114,11 @@ export async function startDaemon(o: StartOptions = {}): Promise<DaemonHandle> {
   return d;
 }
 
-/** SIGTERM our daemon and wait for it to exit; SIGKILL if it does not within 20 s. */
+/** SIGTERM our daemon and wait for it to exit; SIGKILL if it does not within 60 s (a hang, not slowness). */
 export async function stopDaemon(d: DaemonHandle): Promise<number | string> {
   if (d.proc.exitCode === null && d.proc.signalCode === null) {
     d.proc.kill('SIGTERM');
-    const timer = setTimeout(() => d.proc.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => d.proc.kill('SIGKILL'), 60_000);
     const r = await d.exited;
     clearTimeout(timer);
     return r;

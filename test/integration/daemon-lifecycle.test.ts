@@ -14,7 +14,7 @@ import {
   spawnDaemon,
   startDaemon,
   stopDaemon,
-  waitUntilMounted,
+  waitUntil,
   type DaemonHandle,
 } from './daemon-harness';
 
@@ -30,8 +30,6 @@ afterEach(async () => {
   for (const d of started.splice(0)) await cleanup(d);
   for (const dir of tempDirs.splice(0)) if (!isMounted(join(dir, 'mnt'))) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('command line', () => {
   it('an extra positional argument: "too many arguments", exit 255', () => {
@@ -81,6 +79,19 @@ describe('persistence', () => {
     expect(fs.readFileSync(join(d2.mnt, 'open-at-exit'), 'utf8')).toBe('pending');
   });
 
+  it('SIGTERM right after the mount appears (start-up not finished) still unmounts cleanly and exits 0', async () => {
+    const dir = tempDir();
+    for (let round = 0; round < 5; round++) {
+      const d = track(spawnDaemon({ dir }));
+      // Poll fast: the point is to hit the moments between the mount and the end of start-up.
+      const deadline = Date.now() + 60_000;
+      while (!isMounted(d.mnt) && d.proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      d.proc.kill('SIGTERM');
+      expect(await d.exited, d.stderr()).toBe(0);
+      expect(isMounted(d.mnt)).toBe(false);
+    }
+  });
+
   it('an unmount from outside ends the daemon like SIGTERM: what was written is kept, exit 0', async () => {
     const d1 = track(await startDaemon());
     fs.writeFileSync(join(d1.mnt, 'before-umount'), 'kept');
@@ -91,7 +102,7 @@ describe('persistence', () => {
     expect(fs.readFileSync(join(d2.mnt, 'before-umount'), 'utf8')).toBe('kept');
   });
 
-  it('kill -9 during a stream of writes loses no write whose close returned', async () => {
+  it('kill -9 during a stream of writes loses no write whose close returned; a plain restart clears the dead mount', async () => {
     const d1 = track(await startDaemon());
     const writer = `
       const fs = require('fs');
@@ -101,6 +112,8 @@ describe('persistence', () => {
         process.stdout.write(i + '\\n');
       }`;
     const w = spawn(process.execPath, ['-e', writer, d1.mnt], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // Listen before anything can end: the writer may exit before the daemon's exit is seen here.
+    const writerDone = new Promise<void>((r) => w.on('close', () => r()));
     let confirmed = -1;
     let out = '';
     w.stdout.on('data', (c: Buffer) => {
@@ -109,16 +122,35 @@ describe('persistence', () => {
       out = lines.pop()!;
       for (const l of lines) confirmed = Number(l);
     });
-    while (confirmed < 300) await sleep(20);
+    await waitUntil('300 confirmed writes', () => (confirmed >= 300 ? true : undefined), 120_000);
     d1.proc.kill('SIGKILL');
     await d1.exited;
-    await new Promise((r) => w.on('exit', r));
+    await writerDone; // 'close': every confirmation it printed has been read
     const lastConfirmed = confirmed;
-    spawnSync('fusermount', ['-uz', d1.mnt]);
+    expect(isMounted(d1.mnt)).toBe(true); // the dead mount is left behind: no clean-up step here
 
     const d2 = track(await startDaemon({ dir: d1.dir }));
+    expect(d2.stderr()).toContain('detached the dead FUSE mount');
     for (let i = 0; i <= lastConfirmed; i++) {
       expect(fs.readFileSync(join(d2.mnt, `f${i}`), 'utf8')).toBe(`content-${i}${'-'.repeat(i % 700)}`);
+    }
+  });
+
+  it('kill -9 while a process still sits in the mount: a plain restart detaches the dead mount and serves the data', async () => {
+    const d1 = track(await startDaemon());
+    fs.writeFileSync(join(d1.mnt, 'kept'), 'yes');
+    // A shell whose working directory is inside the mount keeps the dead mount busy.
+    const squatter = spawn('sleep', ['600'], { cwd: d1.mnt, stdio: 'ignore' });
+    const squatterGone = new Promise((r) => squatter.on('exit', r));
+    try {
+      d1.proc.kill('SIGKILL');
+      await d1.exited;
+      const d2 = track(await startDaemon({ dir: d1.dir }));
+      expect(fs.readFileSync(join(d2.mnt, 'kept'), 'utf8')).toBe('yes');
+      expect(d2.stderr()).toContain('detached the dead FUSE mount');
+    } finally {
+      squatter.kill('SIGKILL');
+      await squatterGone;
     }
   });
 });
@@ -136,15 +168,35 @@ describe('refusals', () => {
     expect(isMounted(d1.mnt)).toBe(true);
   });
 
-  it('a mount point that is already mounted is refused', async () => {
+  it('a mount point served by another live daemon is refused, naming that daemon', async () => {
     const d1 = track(await startDaemon());
-    const dir2 = makeTempDir();
+    const dir2 = tempDir();
     const d2 = track(
       spawnDaemon({ dir: dir2, args: ['-f', '-l', '--mount', d1.mnt, '--db', join(dir2, 'config.db'), '--nodename', 'n'] }),
     );
     expect(await d2.exited).toBe(255);
-    expect(d2.stderr()).toContain('already mounted');
+    expect(d2.stderr()).toContain(`mount point '${d1.mnt}' is served by a running FUSE daemon: pid ${d1.proc.pid} (`);
+    expect(d2.stderr()).toContain(`--db ${d1.db}`);
+    expect(fs.readFileSync(join(d1.mnt, '.version'), 'utf8')).toContain('"starttime"'); // still served
   });
+
+  it('a mount point whose daemon is alive but does not answer is left alone and refused', async () => {
+    const d1 = track(await startDaemon());
+    const dir2 = tempDir();
+    d1.proc.kill('SIGSTOP');
+    try {
+      const d2 = track(
+        spawnDaemon({ dir: dir2, args: ['-f', '-l', '--mount', d1.mnt, '--db', join(dir2, 'config.db'), '--nodename', 'n'] }),
+      );
+      expect(await d2.exited).toBe(255);
+      expect(d2.stderr()).toContain('holds a FUSE mount that does not answer');
+      expect(d2.stderr()).toContain(`pid ${d1.proc.pid} (`);
+    } finally {
+      d1.proc.kill('SIGCONT');
+    }
+    expect(isMounted(d1.mnt)).toBe(true);
+    expect(await stopDaemon(d1)).toBe(0);
+  }, 120_000);
 
   it('a corrupt database is refused and left untouched', async () => {
     const dir = makeTempDir();
@@ -191,11 +243,9 @@ describe('daemon mode', () => {
       expect(fs.readFileSync(join(mnt, '.members'), 'utf8')).toContain('"nodename": "node1"');
     } finally {
       process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 100 && isMounted(mnt); i++) await sleep(100);
+      await waitUntil('the daemon to unmount', () => (isMounted(mnt) ? undefined : true));
     }
-    expect(isMounted(mnt)).toBe(false);
-    for (let i = 0; i < 50 && fs.existsSync(join(dir, 'pmxcfs.pid')); i++) await sleep(100);
-    expect(fs.existsSync(join(dir, 'pmxcfs.pid'))).toBe(false);
+    await waitUntil('the pid file to go', () => (fs.existsSync(join(dir, 'pmxcfs.pid')) ? undefined : true));
   });
 
   it('without -f, a failing start reports the error and exits 255', () => {
@@ -210,6 +260,3 @@ describe('daemon mode', () => {
     expect(r.stderr).toContain('unable to open database');
   });
 });
-
-// keep the import used when the helpers change
-void waitUntilMounted;

@@ -110,9 +110,18 @@ describe('modes, owners, times', () => {
     expect(fresh.mtimeMs % 1000).toBe(0);
   });
 
-  it('st_blocks counts 4 KiB units', () => {
-    fs.writeFileSync(p('blocks'), Buffer.alloc(4097));
-    expect(fs.statSync(p('blocks')).blocks).toBe(2);
+  it('st_blocks: ceil(size / 4096) for files and directories, 0 for status files and the four symlinks', () => {
+    const sizes = [0, 1, 4096, 4097, 1024 * 1024];
+    for (const size of sizes) fs.writeFileSync(p(`blocks-${size}`), Buffer.alloc(size, 1));
+    expect(sizes.map((size) => fs.lstatSync(p(`blocks-${size}`)).blocks)).toEqual([0, 1, 1, 2, 256]);
+    fs.mkdirSync(p('blocks-dir'));
+    expect(fs.lstatSync(p('blocks-dir')).blocks).toBe(0);
+    expect(fs.lstatSync(M).blocks).toBe(0);
+    for (const name of ['.version', '.members', '.vmlist', '.rrd', '.clusterlog', '.debug', 'local', 'qemu-server', 'lxc', 'openvz']) {
+      expect({ name, blocks: fs.lstatSync(p(name)).blocks }).toEqual({ name, blocks: 0 });
+    }
+    // not because they are empty
+    expect(['.version', '.vmlist', 'local'].map((name) => fs.lstatSync(p(name)).size > 0)).toEqual([true, true, true]);
   });
 
   it('www-data reads non-private files but not priv/, and cannot write', () => {

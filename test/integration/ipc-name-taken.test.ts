@@ -30,9 +30,9 @@ describe('pve2 service name already taken', () => {
         'const r = c.request(1); c.close(); console.log(r.error);'], { stdio: ['ignore', 'pipe', 'inherit'] });
       let text = '';
       child.stdout.on('data', (d) => (text += d));
-      child.on('exit', (code) => { out.client = code === 0 ? Number(text.trim()) : 'failed'; first.stop(); console.log(JSON.stringify(out)); });
+      child.on('close', (code) => { out.client = code === 0 && text.trim() !== '' ? Number(text.trim()) : 'failed'; first.stop(); console.log(JSON.stringify(out)); });
     `;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 90_000 });
     expect(r.signal, r.stderr).toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ second: 'threw', client: 0 });

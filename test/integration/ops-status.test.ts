@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asWwwData, cleanup, MAIN_JS, makeTempDir, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
+import { asWwwData, cleanup, MAIN_JS, makeTempDir, startDaemon, stopDaemon, waitUntil, type DaemonHandle } from './daemon-harness';
 
 interface CliResult {
   status: number | null;
@@ -16,15 +16,20 @@ interface CliResult {
   stderr: string;
 }
 
-/** Runs the status command as a separate process (asynchronously: the daemon may be frozen). */
+/**
+ * Runs the status command as a separate process (asynchronously: the daemon may be frozen). Unless
+ * the test sets its own, the deadline is 30 s instead of 3 s: a daemon that answers late on a busy
+ * machine is still healthy, and only the frozen-daemon test is about the deadline.
+ */
 function statusCli(args: string[]): Promise<CliResult> {
+  const withTimeout = args.includes('--timeout') ? args : ['--timeout', '30000', ...args];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN_JS, 'status', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN_JS, 'status', ...withTimeout], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    child.on('close', (status) => resolve({ status, stdout, stderr })); // 'close': all output read
   });
 }
 
@@ -169,6 +174,46 @@ describe('pmxcfs-ts status against a healthy local-mode daemon', () => {
     const r = spawnSync(process.execPath, [MAIN_JS, '-f', '-l', '-d', 'extra'], { encoding: 'utf8' });
     expect(r.status).toBe(255);
     expect(r.stderr).toMatch(/too many arguments/);
+  });
+});
+
+describe('pmxcfs-ts status --mount DIR finds the daemon serving DIR', () => {
+  it('a daemon with a non-default --db: found from the mount alone, reported healthy', async () => {
+    const r = await statusCli(['--mount', d.mnt, '--json', '--timeout', '30000']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.socket).toBe(socket);
+    expect(report.status).toMatchObject({ pid: d.proc.pid, db: d.db, mount: d.mnt });
+  });
+
+  it('a daemon with its own --control-socket: found; once the socket is gone, named and never called "not running"', async () => {
+    const dir = makeTempDir('pmxcfs-ops-sock-');
+    const sock = join(dir, 'elsewhere', 'ctl.sock');
+    fs.mkdirSync(join(dir, 'elsewhere'));
+    const other = await startDaemon({
+      dir,
+      args: ['-f', '-l', '--mount', join(dir, 'mnt'), '--db', join(dir, 'config.db'), '--nodename', 'node1', '--control-socket', sock],
+    });
+    try {
+      await waitUntil('the control socket', () => (fs.existsSync(sock) ? true : undefined));
+      const found = await statusCli(['--mount', other.mnt, '--json', '--timeout', '30000']);
+      expect(found.status).toBe(0);
+      expect(JSON.parse(found.stdout)).toMatchObject({ socket: sock, status: { pid: other.proc.pid } });
+      // The daemon asked first (a default socket of another daemon) serves another mount: not that one.
+      const wrong = await statusCli(['--db', d.db, '--mount', other.mnt, '--json', '--timeout', '30000']);
+      expect(JSON.parse(wrong.stdout)).toMatchObject({ socket: sock, status: { pid: other.proc.pid } });
+
+      fs.rmSync(sock);
+      const lost = await statusCli(['--mount', other.mnt, '--json', '--timeout', '30000']);
+      expect(lost.status).toBe(2);
+      const report = JSON.parse(lost.stdout);
+      expect(report.daemon.error).not.toMatch(/not running/);
+      expect(report.daemon.error).toContain(`is served by pid ${other.proc.pid} (`);
+      expect(report.daemon.error).toContain(`which does not answer on ${sock}`);
+      expect(report.mount).toMatchObject({ mounted: true, responsive: true });
+    } finally {
+      await cleanup(other);
+    }
   });
 });
 

@@ -60,13 +60,13 @@ describe('daemon writes RRD files (local mode, IPC SET_STATUS)', () => {
     mkdirSync(join(dir, 'journal'));
     sock = join(dir, 'rrdcached.sock');
     cached = spawn('rrdcached', ['-g', '-l', `unix:${sock}`, '-b', rrdDir, '-B', '-j', join(dir, 'journal'), '-w', '3600', '-p', join(dir, 'rrdcached.pid')], { stdio: 'ignore' });
-    await waitUntil('rrdcached socket', () => (existsSync(sock) ? true : undefined), 30_000);
+    await waitUntil('rrdcached socket', () => (existsSync(sock) ? true : undefined));
     d = await startDaemon({
       dir,
       args: ['-f', '-l', '--mount', join(dir, 'mnt'), '--db', join(dir, 'config.db'), '--nodename', 'node1', '--rrd-dir', rrdDir, '--rrdcached-socket', sock],
       env: { PMXCFS_IPC_SERVICE: SERVICE },
     });
-    client = await waitUntil('IPC service', () => QbIpcClient.connect(SERVICE), 30_000);
+    client = await waitUntil('IPC service', () => QbIpcClient.connect(SERVICE));
   });
 
   afterAll(async () => {

@@ -164,7 +164,7 @@ describe('RrdWriter through rrdcached', () => {
     cached = spawn('rrdcached', ['-g', '-l', `unix:${sock}`, '-b', db, '-B', '-j', join(dir, 'journal'), '-w', '3600', '-z', '1', '-p', join(dir, 'pid')], {
       stdio: 'ignore',
     });
-    await waitUntil('rrdcached socket', () => (existsSync(sock) ? true : undefined), 30_000);
+    await waitUntil('rrdcached socket', () => (existsSync(sock) ? true : undefined));
   });
 
   afterAll(async () => {

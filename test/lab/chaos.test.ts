@@ -1,4 +1,4 @@
-// A short chaos run on the lab (3 nodes, about a minute, fixed seed): clients on every node while
+// A short chaos run on the suite's library cluster (e2e, 3 nodes, about a minute, fixed seed): clients on every node while
 // the seeded faults run; every checker must pass. The history and the report stay under
 // test-output/chaos/ (and the report is opened in chromium: charts drawn, no console error).
 import * as path from 'path';
@@ -9,18 +9,20 @@ import { FAULT_KINDS } from '../../lab/chaos/history';
 import { repoRoot } from '../../lab/topology';
 import { haveChromium, launchBrowser, openPage } from '../support/browser';
 import { ensureCluster, NAMES } from './cluster-checks';
+import { lab } from './lab-fixture';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261207);
 const OUT = path.join(repoRoot(), 'test-output', 'chaos');
-const cluster = new LabChaosCluster(NAMES);
+let cluster: LabChaosCluster | undefined;
 
 describe('chaos run on the lab', () => {
   afterAll(async () => {
-    await cluster.restore();
+    await cluster?.restore();
   });
 
   it(`seed ${SEED}: no checker fails`, async () => {
     await ensureCluster();
+    cluster = new LabChaosCluster(await lab());
     const r = await runChaos(cluster, { seed: SEED, durationMs: 60_000, faults: FAULT_KINDS, outDir: OUT, log: (l) => process.stderr.write(`[chaos] ${l}\n`) });
     process.stderr.write(`[chaos] report ${r.reportFile}\n`);
     expect(r.history.ops.length).toBeGreaterThan(100);

@@ -3,12 +3,18 @@
 // Plus the waits the scenarios share (convergence, daemon restarts).
 import { expect } from 'vitest';
 import { waitUntil } from '../../lab/wait';
-import { docker } from '../../lab/docker';
-import { BASE_NODES, ensureLab, execIn, nodeByName, shIn, waitHealthy, type NodeStatus } from './lab-fixture';
+import type { ClusterNode } from '../../lab/cluster-node';
+import { BASE_NODES, ensureLab, lab, shIn, type NodeStatus } from './lab-fixture';
+
+/** A node of the suite's cluster by name, or a node of any cluster. */
+export type NodeRef = string | ClusterNode;
+
+export async function nodeOf(n: NodeRef): Promise<ClusterNode> {
+  return typeof n === 'string' ? (await lab()).node(n) : n;
+}
 
 export const NAMES = BASE_NODES.map((n) => n.name);
 export const DB = '/var/lib/pve-cluster/config.db';
-const MAIN = '/opt/pmxcfs-ts/dist/src/main.js';
 
 /** A shell snippet that must succeed; returns its stdout. */
 export async function shOk(node: string, script: string, timeoutMs = 60_000): Promise<string> {
@@ -18,8 +24,8 @@ export async function shOk(node: string, script: string, timeoutMs = 60_000): Pr
 }
 
 /** `pmxcfs-ts status --json` on a node (null when the daemon does not answer). */
-export async function daemonStatus(node: string): Promise<DaemonStatus | null> {
-  const r = await execIn(node, ['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 20_000 });
+export async function daemonStatus(node: NodeRef): Promise<DaemonStatus | null> {
+  const r = await (await nodeOf(node)).exec(['pmxcfs-ts', 'status', '--json', '--log=0'], { timeoutMs: 60_000 });
   try {
     return (JSON.parse(r.stdout) as { status: DaemonStatus | null }).status;
   } catch {
@@ -57,15 +63,16 @@ const MOUNT_DUMP =
   "cd /etc/pve && find . -mindepth 1 ! -path './.*' ! -type l -printf '%y %p %s\\n' | LC_ALL=C sort && " +
   "find . -mindepth 1 ! -path './.*' -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum";
 
-export async function treeView(node: string): Promise<TreeView> {
+export async function treeView(ref: NodeRef): Promise<TreeView> {
+  const n = await nodeOf(ref);
   const [status, db, mount] = await Promise.all([
-    daemonStatus(node),
-    shIn(node, `${DB_DUMP} | wc -l; ${DB_DUMP} | sha256sum`, { timeoutMs: 60_000 }),
-    shIn(node, `timeout 50 sh -c "${MOUNT_DUMP.replace(/"/g, '\\"')}" | sha256sum`, { timeoutMs: 60_000 }),
+    daemonStatus(n),
+    n.sh(`${DB_DUMP} | wc -l; ${DB_DUMP} | sha256sum`, { timeoutMs: 60_000 }),
+    n.sh(`timeout 50 sh -c "${MOUNT_DUMP.replace(/"/g, '\\"')}" | sha256sum`, { timeoutMs: 60_000 }),
   ]);
   const [rows, digest] = db.stdout.trim().split('\n');
   return {
-    node,
+    node: n.name,
     version: status?.version ?? null,
     healthy: status !== null && !status.memdbErrors && !/ERROR/.test(status.dfsm?.dcdb.mode ?? ''),
     dbRows: Number(rows),
@@ -87,11 +94,11 @@ function sameTree(views: readonly TreeView[]): boolean {
  * Wait until every named node has the same memdb version, the same config.db rows and the same
  * files under /etc/pve; then assert it (so a failure shows the differing views).
  */
-export async function expectConverged(nodes: readonly string[] = NAMES, timeoutMs = 90_000): Promise<TreeView[]> {
+export async function expectConverged(nodes: readonly NodeRef[] = NAMES, timeoutMs = 90_000): Promise<TreeView[]> {
   let last: TreeView[] = [];
   try {
     await waitUntil(
-      `identical trees on ${nodes.join(', ')}`,
+      `identical trees on ${nodes.map((n) => (typeof n === 'string' ? n : n.name)).join(', ')}`,
       async () => (last = await Promise.all(nodes.map(treeView))),
       sameTree,
       { timeoutMs, intervalMs: 1000 },
@@ -107,9 +114,9 @@ export async function expectConverged(nodes: readonly string[] = NAMES, timeoutM
 }
 
 /** Wait until the daemon on a node reports the given quorum state (its own view, from .members). */
-export async function waitDaemonQuorate(node: string, quorate: boolean, timeoutMs = 60_000): Promise<void> {
+export async function waitDaemonQuorate(node: NodeRef, quorate: boolean, timeoutMs = 60_000): Promise<void> {
   await waitUntil(
-    `pmxcfs-ts on ${node} ${quorate ? 'quorate' : 'not quorate'}`,
+    `pmxcfs-ts on ${typeof node === 'string' ? node : node.name} ${quorate ? 'quorate' : 'not quorate'}`,
     () => daemonStatus(node),
     (s) => s !== null && s.quorate === quorate,
     { timeoutMs, intervalMs: 300 },
@@ -117,10 +124,10 @@ export async function waitDaemonQuorate(node: string, quorate: boolean, timeoutM
 }
 
 /** Wait until each node's dcdb DFSM is synced with the given number of members. */
-export async function waitDcdbSynced(nodes: readonly string[], members: number, timeoutMs = 60_000): Promise<void> {
+export async function waitDcdbSynced(nodes: readonly NodeRef[], members: number, timeoutMs = 60_000): Promise<void> {
   for (const node of nodes) {
     await waitUntil(
-      `dcdb on ${node} synced with ${members} members`,
+      `dcdb on ${typeof node === 'string' ? node : node.name} synced with ${members} members`,
       () => daemonStatus(node),
       (s) => {
         const d = s?.dfsm?.dcdb;
@@ -138,55 +145,33 @@ export async function daemonPid(node: string): Promise<number | null> {
   return pid > 0 ? pid : null;
 }
 
-/** Wait until /etc/pve on the node is no FUSE mount any more (the entrypoint unmounts a dead daemon's). */
-export async function waitUnmounted(node: string, timeoutMs = 30_000): Promise<void> {
-  await waitUntil(
-    `/etc/pve unmounted on ${node}`,
-    () => shIn(node, "awk '$2==\"/etc/pve\"' /proc/mounts"),
-    (r) => r.code === 0 && r.stdout.trim() === '',
-    { timeoutMs, intervalMs: 200 },
-  );
-}
-
 /**
  * Start the daemon again inside a running container (corosync keeps running), the way the entrypoint
  * does, with extra environment. Its output goes to /var/log/pmxcfs-ts-exec.log in the container.
  * The entrypoint does not supervise this process: `restartContainer` puts the node back in shape.
  */
 export async function execDaemon(node: string, env: Record<string, string> = {}): Promise<void> {
-  const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const cmd = `exec /usr/local/bin/node ${MAIN} -f --mount /etc/pve --db ${DB} --nodename ${node} >>/var/log/pmxcfs-ts-exec.log 2>&1`;
-  const r = await docker(['exec', '-d', ...envArgs, node, 'sh', '-c', cmd], { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new Error(`starting the daemon on ${node} failed: ${r.stderr.trim()}`);
-  await waitUntil(
-    `pmxcfs-ts mounted /etc/pve on ${node}`,
-    () => shIn(node, "awk '$2==\"/etc/pve\"{print $3}' /proc/mounts"),
-    (x) => x.stdout.trim().startsWith('fuse'),
-    { timeoutMs: 30_000, intervalMs: 200 },
-  );
+  await (await lab()).node(node).startDaemon(env);
+}
+
+/** Wait until /etc/pve on the node is no FUSE mount any more (the entrypoint unmounts a dead daemon's). */
+export async function waitUnmounted(node: NodeRef, timeoutMs = 60_000): Promise<void> {
+  await (await nodeOf(node)).waitMounted(false, timeoutMs);
 }
 
 /** Stop the daemon on a node (SIGTERM, or SIGKILL) and wait until its mount is gone. */
 export async function stopDaemon(node: string, signal: 'TERM' | 'KILL'): Promise<number> {
-  const pid = await daemonPid(node);
-  if (pid === null) throw new Error(`no pmxcfs-ts daemon running on ${node}`);
-  await shOk(node, `kill -${signal} ${pid}`);
-  await waitUntil(`daemon ${pid} gone on ${node}`, () => shIn(node, `kill -0 ${pid}`), (r) => r.code !== 0, {
-    timeoutMs: 30_000,
-    intervalMs: 200,
-  });
-  await waitUnmounted(node);
-  return pid;
+  return (await lab()).node(node).killDaemon(signal);
 }
 
 /**
- * `docker restart` of a node: the entrypoint starts corosync and a supervised daemon again (used to
- * put a node back in its normal shape after a test ran its own daemon in it).
+ * Reboot a node: the entrypoint starts corosync and a supervised daemon again (used to put a node
+ * back in its normal shape after a test ran its own daemon in it).
  */
 export async function restartContainer(node: string): Promise<NodeStatus[]> {
-  const r = await docker(['restart', '-t', '20', node], { timeoutMs: 90_000 });
-  if (r.code !== 0) throw new Error(`docker restart ${node} failed: ${r.stderr.trim()}`);
-  return waitHealthy([nodeByName(node)!], { members: 3, timeoutMs: 90_000 });
+  const c = await lab();
+  await c.node(node).restart();
+  return c.waitHealthy({ nodes: [node], daemonQuorate: false, timeoutMs: 90_000 });
 }
 
 /** Parse a JSON status file of the mount. */

@@ -1,15 +1,13 @@
 // Scenario 7, corosync.conf distribution (reference §9): a new version written to
 // /etc/pve/corosync.conf (as PVE tooling does: corosync.conf.new, then rename) is written by every
 // node's daemon to /etc/corosync/corosync.conf, and corosync reloads it (cmap shows the new
-// totem.config_version on every node).
-import * as fs from 'fs';
-import * as path from 'path';
+// totem.config_version on every node). Replaced or added nodes take their corosync.conf from a running
+// node (lab/cluster.ts), so nothing on the host has to follow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigVersion } from '../../lab/corosync-conf';
-import { labPaths } from '../../lab/topology';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, expectConverged, shOk, ensureCluster } from './cluster-checks';
-import { BASE_NODES, heal, shIn, waitHealthy } from './lab-fixture';
+import { lab, shIn } from './lab-fixture';
 
 interface HostView {
   conf: string;
@@ -31,7 +29,7 @@ describe('corosync.conf through /etc/pve', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
   });
 
   it('config_version + 1 written on node2 lands in /etc/corosync on every node and corosync reloads it', async () => {
@@ -55,11 +53,8 @@ describe('corosync.conf through /etc/pve', () => {
     ).catch(() => undefined);
     views.forEach((v, i) => expect(v, NAMES[i]).toEqual({ conf: next, mode: '644', cmapVersion: version + 1 }));
 
-    // The lab's seed follows, so recreated containers and `lab add` start from the cluster's version.
-    fs.writeFileSync(path.join(labPaths().seedDir, 'corosync.conf'), next);
-
     // The cluster is still whole and every node has the same tree (corosync.conf included).
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await expectConverged();
     for (const n of NAMES) expect(await shOk(n, 'cat /etc/pve/corosync.conf'), n).toBe(next);
   });

@@ -16,7 +16,7 @@ import {
   ensureCluster,
   expectMembersOnline,
 } from './cluster-checks';
-import { heal, shIn } from './lab-fixture';
+import { lab, shIn } from './lab-fixture';
 import { expectAllOk, remoteFs, writeMany, writeManyContent, type WriteManySpec } from './remote-fs';
 
 const DIR = '/etc/pve/e2e-storm';
@@ -37,7 +37,7 @@ describe('kill -9 of a daemon during a write storm', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
     // node2 back to the entrypoint's supervised daemon.
     if (restarted) await restartContainer('node2');
   });

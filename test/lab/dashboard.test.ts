@@ -8,9 +8,10 @@ import { LabChaosCluster } from '../../lab/chaos/lab-cluster';
 import { startDashboard, type Dashboard } from '../../lab/dashboard/server';
 import { haveChromium, launchBrowser, openPage } from '../support/browser';
 import { ensureCluster, NAMES, waitDaemonQuorate } from './cluster-checks';
+import { lab } from './lab-fixture';
 
 const shots = process.env.DASHBOARD_SCREENSHOT_DIR;
-const cluster = new LabChaosCluster(NAMES);
+let cluster: LabChaosCluster | undefined;
 
 /** Wait until the page draws every named node in the given state (the page updates by itself). */
 async function waitDrawn(page: Page, nodes: readonly string[], state: string): Promise<void> {
@@ -23,13 +24,15 @@ describe.skipIf(!haveChromium())('lab dashboard in a browser', () => {
   let dash: Dashboard;
   beforeAll(async () => {
     await ensureCluster();
-    dash = await startDashboard(cluster, { port: 0 });
+    const c = await lab();
+    cluster = new LabChaosCluster(c);
+    dash = await startDashboard(cluster, { port: 0, clusterName: c.name });
     browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
     await dash?.close();
-    await cluster.heal();
+    await cluster?.heal();
   });
 
   it('shows three quorate nodes; a partition from the page turns node3 read-only there, heal brings it back', async () => {

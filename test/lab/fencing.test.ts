@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, expectConverged, readJsonFile, removeTree, waitDaemonQuorate, waitDcdbSynced, ensureCluster, expectMembersOnline } from './cluster-checks';
-import { BASE_NODES, fence, heal, start, waitHealthy, waitQuorate, nodeByName } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { remoteFs } from './remote-fs';
 
 const CONF = 'name: fenced-guest\nmemory: 512\n';
@@ -29,19 +29,23 @@ describe('fencing and guest recovery', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
     // node1 back in any case, so the next file finds three healthy nodes.
-    const s = await waitHealthy([nodeByName('node1')!], { members: 3, timeoutMs: 5_000 }).catch(() => null);
-    if (s === null) await start('node1').catch(() => undefined);
+    const c = await lab();
+    const s = await c.waitHealthy({ nodes: ['node1'], timeoutMs: 5_000 }).catch(() => null);
+    if (s === null) {
+      await c.node('node1').start();
+      await c.waitHealthy({ nodes: ['node1'], daemonQuorate: false }).catch(() => undefined);
+    }
   });
 
   it('node1 holds guest 100; after node1 is fenced node2 takes it over, and node3 cannot create VMID 100', async () => {
     expect((await remoteFs('node1', [{ op: 'write', path: `${on('node1')}/100.conf`, data: CONF }]))[0]).toMatchObject({ ok: true });
     await expectConverged();
 
-    await fence('node1');
+    await (await lab()).node('node1').fence();
     for (const n of ['node2', 'node3']) {
-      await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 30_000 });
+      await (await lab()).node(n).waitQuorate(true, { members: 2, timeoutMs: 60_000 });
       await waitDaemonQuorate(n, true);
     }
 
@@ -66,8 +70,8 @@ describe('fencing and guest recovery', () => {
   });
 
   it('node1 started again rejoins, takes the cluster\'s tree and its config.db agrees', async () => {
-    await start('node1');
-    await waitHealthy(BASE_NODES, { timeoutMs: 90_000 });
+    await (await lab()).node('node1').start();
+    await (await lab()).waitHealthy({ timeoutMs: 90_000 });
     await waitDaemonQuorate('node1', true);
     await waitDcdbSynced(NAMES, 3);
     await expectConverged();
@@ -83,7 +87,7 @@ describe('fencing and guest recovery', () => {
       'guest 100 on node2 in node1\'s .vmlist',
       () => readJsonFile<Vmlist>('node1', '.vmlist'),
       (v) => v.ids?.['100']?.node === 'node2',
-      { timeoutMs: 30_000, intervalMs: 300 },
+      { timeoutMs: 60_000, intervalMs: 300 },
     );
     expect(value.ids?.['100']).toMatchObject({ node: 'node2', type: 'qemu' });
 

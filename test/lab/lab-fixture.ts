@@ -1,9 +1,13 @@
-// Shared by the lab's end-to-end tests: bring the three-node lab up once (reusing a running one),
-// and put it back in shape when a test leaves it partitioned or grown.
-import { containerState } from '../../lab/docker';
-import { heal, labDown, labUp } from '../../lab/lab';
+// The end-to-end suite's cluster: one three-node cluster of the lab library (lab/cluster.ts), named
+// "e2e" (LAB_E2E_CLUSTER overrides), started on first use and reused by the following files while it
+// runs this checkout's image; every file leaves it healed with three healthy nodes. The old fixed-lab
+// helpers (partition, heal, fence, start, waitHealthy, waitQuorate, labStatus, addNode, execIn,
+// shIn) are re-exported and act on this cluster, so tests written against them keep working.
+import type { Cluster } from '../../lab/cluster';
+import { labCluster, labUp } from '../../lab/lab';
 import type { NodeStatus } from '../../lab/node-status';
-import { EXTRA_NODE } from '../../lab/topology';
+
+process.env.LAB_CLUSTER = process.env.LAB_E2E_CLUSTER || 'e2e';
 
 export { heal, partition, fence, start, waitHealthy, waitQuorate, labStatus, addNode } from '../../lab/lab';
 export { execIn, shIn } from '../../lab/docker';
@@ -16,23 +20,15 @@ const log = (l: string): void => {
 };
 
 /**
- * A healthy node1..node3 lab built from the current dist/ (docker's layer cache makes the rebuild
- * a few seconds when nothing changed; compose recreates the containers only when the image did).
- * A lab left with node4 from `add` is removed first so every suite starts with three nodes.
+ * The suite's cluster, up and healthy with node1..node3, built from the current dist/ (a new image
+ * only when dist/ changed; then the cluster is started afresh). Also prepares the host like
+ * `npm run lab -- up` (apt packages, dockerd, the base image) for a fresh CI machine.
  */
 export async function ensureLab(): Promise<NodeStatus[]> {
-  if ((await containerState(EXTRA_NODE.name)).exists) {
-    log('node4 exists: removing the grown lab');
-    await labDown(log);
-  } else if ((await containerState('node1')).exists) {
-    await heal();
-  }
-  const build = process.env.LAB_NO_BUILD !== '1';
-  try {
-    return (await labUp({ log, build })).statuses;
-  } catch (e) {
-    // A node left broken by an earlier run (dead daemon, exited container): start fresh containers.
-    log(`lab not healthy (${e instanceof Error ? e.message.split('\n')[0] : String(e)}): recreating`);
-    return (await labUp({ log, build: false, recreate: true })).statuses;
-  }
+  return (await labUp({ log, nodes: 3, space: 'e2e' })).statuses;
+}
+
+/** The suite's cluster object (after ensureLab), for the library's own API. */
+export function lab(): Promise<Cluster> {
+  return labCluster();
 }

@@ -16,7 +16,7 @@ import {
   waitDcdbSynced,
   ensureCluster,
 } from './cluster-checks';
-import { heal } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { mkdirRace, remoteFs } from './remote-fs';
 
 const LOCKS = '/etc/pve/priv/lock';
@@ -61,7 +61,7 @@ describe('cluster locks', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
     if (clockHooked) {
       // Back to the entrypoint's own daemon, real clock.
       await shOk('node1', `rm -f ${CLOCK_FILE}`).catch(() => undefined);
@@ -122,7 +122,7 @@ describe('cluster locks', () => {
     expect((await remoteFs('node3', [{ op: 'utimes', path: lock, atime: 0, mtime: 0 }]))[0]!.code).toBe('EACCES');
     for (const n of NAMES) {
       await waitUntil(`lock removed on ${n}`, () => lockExists(n, 'e2e-expiry'), (exists) => !exists, {
-        timeoutMs: 30_000,
+        timeoutMs: 60_000,
         intervalMs: 200,
       });
     }

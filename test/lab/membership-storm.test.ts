@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, ensureCluster, expectConverged, removeTree, waitDaemonQuorate, waitDcdbSynced, expectMembersOnline } from './cluster-checks';
-import { BASE_NODES, heal, partition, shIn, waitHealthy } from './lab-fixture';
+import { lab, shIn } from './lab-fixture';
 import { expectAllOk, remoteFs, writeMany, writeManyContent, type WriteManySpec } from './remote-fs';
 
 const DIR = '/etc/pve/e2e-membership';
@@ -24,7 +24,7 @@ describe('membership changes during write storms', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
     await removeTree('node1', 'e2e-membership').catch(() => undefined);
   });
 
@@ -36,17 +36,17 @@ describe('membership changes during write storms', () => {
     ];
     const storm = Promise.all(specs.map(([node, spec]) => writeMany(node, spec)));
     await waitUntil('the storm under way', () => filesIn('node1'), (n) => n >= 200, { timeoutMs: 60_000, intervalMs: 100 });
-    await partition(['node3']);
+    await (await lab()).partition(['node3']);
     await waitDaemonQuorate('node3', false);
     const cutAt = await filesIn('node1');
-    await heal(['node3']);
+    await (await lab()).heal();
     await waitDaemonQuorate('node3', true);
     const healedAt = await filesIn('node1');
     const results = await storm;
     console.log(`majority storm: node3 cut at ${cutAt} files, back at ${healedAt}; failed ${results.map((r) => r.failed.length).join('+')}`);
     results.forEach((r, i) => expect(r.failed, `failed writes on ${specs[i]![0]}`).toEqual([]));
 
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await waitDcdbSynced(NAMES, 3);
     await expectConverged(NAMES, 120_000);
     await expectMembersOnline(NAMES);
@@ -64,7 +64,7 @@ describe('membership changes during write storms', () => {
     const spec: WriteManySpec = { dir: DIR, prefix: 'c3-', count: 4000, tag: 'node3' }; // far more than fit before the cut
     const storm = writeMany('node3', spec, 180_000);
     await waitUntil('node3 writing', () => filesIn('node3'), (n) => n >= 2 * COUNT + 100, { timeoutMs: 60_000, intervalMs: 100 });
-    await partition(['node3']);
+    await (await lab()).partition(['node3']);
     const r = await storm; // must come back: in-flight writes are answered when quorum goes
     const codes = [...new Set(r.failed.map((f) => f.code))];
     console.log(`node3 storm across the cut: ${r.acked.length} acknowledged, ${r.failed.length} failed (${codes.join(', ') || '-'})`);
@@ -72,8 +72,8 @@ describe('membership changes during write storms', () => {
     expect(codes.filter((c) => c !== 'EACCES')).toEqual([]);
     expect(r.failed.length).toBeGreaterThan(0); // the storm outlasts the cut (it is still running there)
 
-    await heal(['node3']);
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).heal();
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await waitDaemonQuorate('node3', true);
     await waitDcdbSynced(NAMES, 3);
     await expectConverged(NAMES, 120_000);

@@ -124,7 +124,7 @@ describe('config.db portability', () => {
     // rows keep the reference's shape (writer 0 in local mode, NULL data only for dirs/empty files).
     await sh('node2', `printf 'new\\n' > ${m}/ref-dir/new.cfg`);
     await sh('node2', 'kill $(cat /tmp/ops-c2/pmxcfs.pid)');
-    await waitUntil('second daemon stopped', () => shIn('node2', `mountpoint -q ${m}`), (r) => r.code !== 0, { timeoutMs: 20_000 });
+    await waitUntil('second daemon stopped', () => shIn('node2', `mountpoint -q ${m}`), (r) => r.code !== 0, { timeoutMs: 60_000 });
     const rows = await sh('node2', `sqlite3 /tmp/ops-c2/config.db "SELECT inode, parent, version, writer, type, name, hex(data) FROM tree WHERE inode = 0 OR inode > 40 ORDER BY inode"`);
     const [versionRow, newRow] = rows.trim().split('\n');
     const v = Number(versionRow!.split('|')[2]);

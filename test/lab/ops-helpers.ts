@@ -1,9 +1,9 @@
 // Shared by the operating scenarios (test/lab/ops-*.test.ts): the steps an operator runs on a node
 // (stop/start the daemon the way systemd would, stop corosync) and a comparable listing of a tree.
 import { createHash } from 'crypto';
-import { docker } from '../../lab/docker';
+import * as fs from 'fs';
 import { waitUntil } from '../../lab/wait';
-import { BASE_NODES, ensureLab, execIn, labStatus, shIn } from './lab-fixture';
+import { ensureLab, execIn, lab, shIn } from './lab-fixture';
 
 /** Run a shell snippet in a node; throw with its output when it fails. */
 export async function sh(node: string, script: string, opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<string> {
@@ -38,8 +38,8 @@ async function mounted(node: string): Promise<boolean> {
  * process is gone and /etc/pve unmounted. The entrypoint's own daemon is not restarted by it.
  */
 export async function stopDaemon(node: string): Promise<void> {
-  const exits = async (): Promise<number> =>
-    ((await docker(['logs', node], { timeoutMs: 15_000 })).stdout.match(/pmxcfs-ts exited/g) ?? []).length;
+  const n = (await lab()).node(node);
+  const exits = async (): Promise<number> => ((await n.logs(100_000)).match(/pmxcfs-ts exited/g) ?? []).length;
   const pids = await daemonPids(node);
   // The entrypoint's child runs without --ready-fd (a daemonized one was started with it).
   const args = pids.length ? (await shIn(node, `ps -o args= -p ${pids.join(',')}`)).stdout : '';
@@ -50,10 +50,10 @@ export async function stopDaemon(node: string): Promise<void> {
     `pmxcfs-ts stopped on ${node}`,
     async () => ({ pids: await daemonPids(node), mounted: await mounted(node) }),
     (s) => s.pids.length === 0 && !s.mounted,
-    { timeoutMs: 20_000, intervalMs: 200 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
   // The entrypoint unmounts after its child exits: let it be done before anyone mounts again.
-  if (ownChild) await waitUntil(`the entrypoint of ${node} saw its daemon exit`, exits, (n) => n > before, { timeoutMs: 10_000, intervalMs: 100 });
+  if (ownChild) await waitUntil(`the entrypoint of ${node} saw its daemon exit`, exits, (n) => n > before, { timeoutMs: 60_000, intervalMs: 100 });
 }
 
 /** Start pmxcfs-ts as a service would: it daemonizes once /etc/pve is mounted. */
@@ -69,7 +69,7 @@ export async function stopCorosync(node: string): Promise<void> {
     `corosync stopped on ${node}`,
     async () => (await shIn(node, 'pgrep -x corosync')).code,
     (code) => code !== 0,
-    { timeoutMs: 20_000, intervalMs: 200 },
+    { timeoutMs: 60_000, intervalMs: 200 },
   );
 }
 
@@ -128,25 +128,18 @@ export function sha256(b: Buffer | string): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** Copy a file out of a container (running or stopped) to the host. */
+/** Copy a file out of a node (running or stopped) to the host. */
 export async function copyOut(node: string, from: string, to: string): Promise<void> {
-  const r = await docker(['cp', `${node}:${from}`, to], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`docker cp ${node}:${from} failed: ${r.stderr.trim()}`);
+  fs.writeFileSync(to, await (await lab()).node(node).copyOut(from));
 }
 
-/** Copy a host file into a container. */
+/** Copy a host file into a node (running or stopped). */
 export async function copyIn(node: string, from: string, to: string): Promise<void> {
-  const r = await docker(['cp', from, `${node}:${to}`], { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`docker cp ${from} ${node}:${to} failed: ${r.stderr.trim()}`);
+  await (await lab()).node(node).copyIn(to, fs.readFileSync(from), fs.statSync(from).mode & 0o7777);
 }
 
 /** ensureLab(), then also wait until every daemon itself is quorate (it lags corosync a little). */
 export async function ensureQuorateLab(): Promise<void> {
   await ensureLab();
-  await waitUntil(
-    'pmxcfs-ts quorate on node1..node3',
-    () => labStatus(BASE_NODES),
-    (all) => all.every((s) => s.daemonQuorate === true),
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
+  await (await lab()).waitQuorate();
 }

@@ -6,9 +6,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replaceNode } from '../../lab/replace-node';
 import { waitUntil } from '../../lab/wait';
-import { BASE_NODES, fence, nodeByName, shIn, waitHealthy, waitQuorate } from './lab-fixture';
+import { lab, shIn } from './lab-fixture';
 import { copyIn, copyOut, daemonStatus, ensureQuorateLab, listing, readBytes, sh, startDaemon, writeAtomic } from './ops-helpers';
 
 const DIR = '/etc/pve/ops-recovery';
@@ -22,12 +21,13 @@ describe('recovery by copying config.db to a replacement node', () => {
     for (let i = 0; i < 20; i++) await writeAtomic('node3', `${DIR}/sub/file-${i}.cfg`, `node3 wrote ${i}\n`.repeat(i + 1));
     await writeAtomic('node3', '/etc/pve/nodes/node3/qemu-server/9931.conf', 'name: recover-me\nmemory: 512\n');
     // Everything node3 wrote is on node1 too before the hardware "dies".
-    await waitUntil('node3 files on node1', () => sh('node1', `ls ${DIR}/sub | wc -l`), (n) => n.trim() === '20', { timeoutMs: 30_000 });
+    await waitUntil('node3 files on node1', () => sh('node1', `ls ${DIR}/sub | wc -l`), (n) => n.trim() === '20', { timeoutMs: 60_000 });
     before = await listing('node3', '/etc/pve', { modes: false });
   });
 
   afterAll(async () => {
-    // The fixture recreates node3 from the compose file (its volume, with the restored DB, is kept).
+    // node3 is a bare replacement running services started by hand: the fixture gives it a normal
+    // container again, keeping the restored volume.
     await ensureQuorateLab();
     await shIn('node1', `rm -rf ${DIR} /etc/pve/nodes/node3/qemu-server/9931.conf`);
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -35,8 +35,9 @@ describe('recovery by copying config.db to a replacement node', () => {
 
   it('rebuilds node3 from its config.db and /etc/corosync and it rejoins with the cluster tree', async () => {
     // 1. The hardware dies: no shutdown, the daemon's last commits may be only in config.db-wal.
-    await fence('node3');
-    await waitQuorate(nodeByName('node1')!, true, { members: 2, timeoutMs: 30_000 });
+    const c = await lab();
+    await c.node('node3').fence();
+    await c.node('node1').waitQuorate(true, { members: 2, timeoutMs: 60_000 });
 
     // 2. Take node3's files from the dead machine's disk: config.db with its WAL (SQLite replays it
     //    when the file is opened), and /etc/corosync/{authkey,corosync.conf}.
@@ -48,7 +49,7 @@ describe('recovery by copying config.db to a replacement node', () => {
     await copyOut('node3', '/etc/corosync/corosync.conf', path.join(tmp, 'corosync.conf'));
 
     // 3. The replacement: same host name and address, empty /var/lib/pve-cluster, nothing running.
-    await replaceNode('node3', { bare: true });
+    await c.replaceNode('node3', { bare: true });
     expect(await sh('node3', 'find /var/lib/pve-cluster -mindepth 1')).toBe('');
     // A fresh Debian corosync package: its example corosync.conf, no authkey, nothing of the lab's.
     expect(await sh('node3', 'ls /etc/corosync/authkey 2>/dev/null; grep -c pmxcfs-lab /etc/corosync/corosync.conf || true')).toBe('0\n');
@@ -75,7 +76,7 @@ describe('recovery by copying config.db to a replacement node', () => {
 
     // 7. corosync starts: three quorate members, node3's daemon quorate and writable again.
     await sh('node3', 'corosync');
-    await waitHealthy(BASE_NODES, { timeoutMs: 90_000 });
+    await c.waitHealthy({ daemonQuorate: false, timeoutMs: 90_000 });
     await waitUntil('node3 daemon quorate', () => daemonStatus('node3'), (s) => s.healthy && s.status?.quorate === true, { timeoutMs: 60_000 });
 
     // 8. The files node1 wrote meanwhile arrived, bytes equal; whole trees and versions agree.
@@ -84,9 +85,9 @@ describe('recovery by copying config.db to a replacement node', () => {
       expect((await readBytes('node3', `${DIR}/meanwhile-${i}.cfg`)).toString()).toBe(`written while node3 was dead ${i}\n`);
     }
     await waitUntil('same version on node1 and node3', async () => [await daemonStatus('node1'), await daemonStatus('node3')],
-      ([a, b]) => a!.status !== null && a!.status.version === b!.status?.version, { timeoutMs: 30_000 });
+      ([a, b]) => a!.status !== null && a!.status.version === b!.status?.version, { timeoutMs: 60_000 });
     expect(await listing('node3')).toEqual(await listing('node1'));
     await writeAtomic('node3', `${DIR}/after-rejoin.cfg`, 'node3 is back\n');
-    await waitUntil('node3 write on node2', () => shIn('node2', `cat ${DIR}/after-rejoin.cfg`), (r) => r.stdout === 'node3 is back\n', { timeoutMs: 30_000 });
+    await waitUntil('node3 write on node2', () => shIn('node2', `cat ${DIR}/after-rejoin.cfg`), (r) => r.stdout === 'node3 is back\n', { timeoutMs: 60_000 });
   });
 });

@@ -1,11 +1,11 @@
 // Issue 5, scenario B (docs/recovery.md, "separating a node without reinstalling"): node3 leaves the
 // cluster and goes on alone in local mode with its whole tree; node1 and node2 drop it from
-// corosync.conf (config_version + 1) and keep working, quorate with two. The lab is rebuilt after.
+// corosync.conf (config_version + 1) and keep working, quorate with two. The cluster is started afresh after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigVersion, parseNodeNames } from '../../lab/corosync-conf';
-import { labDown } from '../../lab/lab';
+import { removeCluster } from '../../lab/cluster';
 import { waitUntil } from '../../lab/wait';
-import { ensureLab, nodeByName, shIn, waitQuorate } from './lab-fixture';
+import { ensureLab, lab, shIn } from './lab-fixture';
 import { daemonStatus, ensureQuorateLab, listing, readBytes, sh, startDaemon, stopCorosync, stopDaemon, writeAtomic } from './ops-helpers';
 
 const DIR = '/etc/pve/ops-separate';
@@ -22,12 +22,12 @@ describe('separating a node without reinstalling', () => {
     await ensureQuorateLab();
     await sh('node1', `rm -rf ${DIR} && mkdir -p ${DIR} /etc/pve/priv/lock`);
     for (let i = 0; i < 10; i++) await writeAtomic('node1', `${DIR}/shared-${i}.cfg`, `before the separation ${i}\n`);
-    await waitUntil('shared files on node3', () => shIn('node3', `ls ${DIR} | wc -l`), (r) => r.stdout.trim() === '10', { timeoutMs: 30_000 });
+    await waitUntil('shared files on node3', () => shIn('node3', `ls ${DIR} | wc -l`), (r) => r.stdout.trim() === '10', { timeoutMs: 60_000 });
   });
 
   afterAll(async () => {
     // node3 no longer belongs to the cluster and node1/node2 run a 2-node corosync.conf: start over.
-    await labDown();
+    await removeCluster((await lab()).name);
     await ensureLab();
   });
 
@@ -59,7 +59,7 @@ describe('separating a node without reinstalling', () => {
     await sh('node3', `mkdir /etc/pve/priv/lock/ops-separate && rmdir /etc/pve/priv/lock/ops-separate`);
 
     // On the remaining cluster: node3 is gone from corosync; remove it from corosync.conf.
-    for (const n of ['node1', 'node2']) await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 30_000 });
+    for (const n of ['node1', 'node2']) await (await lab()).node(n).waitQuorate(true, { members: 2, timeoutMs: 60_000 });
     const conf = (await readBytes('node1', '/etc/pve/corosync.conf')).toString();
     const next = withoutNode(conf, 'node3');
     expect(parseNodeNames(next)).toEqual(['node1', 'node2']);
@@ -68,7 +68,7 @@ describe('separating a node without reinstalling', () => {
     for (const n of ['node1', 'node2']) {
       // pmxcfs writes it to /etc/corosync and node1 reloads corosync cluster-wide.
       await waitUntil(`${n}: corosync config_version ${version}`, () => shIn(n, 'corosync-cmapctl -g totem.config_version'),
-        (r) => r.stdout.trim().endsWith(`= ${version}`), { timeoutMs: 30_000 });
+        (r) => r.stdout.trim().endsWith(`= ${version}`), { timeoutMs: 60_000 });
       expect((await readBytes(n, '/etc/corosync/corosync.conf')).toString()).toBe(next);
       const q = await sh(n, 'corosync-quorumtool -s');
       expect(q).toMatch(/Quorate:\s+Yes/);
@@ -78,7 +78,7 @@ describe('separating a node without reinstalling', () => {
 
     // node1 and node2 keep working; the two sides no longer share anything.
     await writeAtomic('node1', `${DIR}/after-separation.cfg`, 'cluster of two\n');
-    await waitUntil('node1 write on node2', () => shIn('node2', `cat ${DIR}/after-separation.cfg`), (r) => r.stdout === 'cluster of two\n', { timeoutMs: 30_000 });
+    await waitUntil('node1 write on node2', () => shIn('node2', `cat ${DIR}/after-separation.cfg`), (r) => r.stdout === 'cluster of two\n', { timeoutMs: 60_000 });
     await sh('node2', `mkdir /etc/pve/priv/lock/ops-separate && rmdir /etc/pve/priv/lock/ops-separate`);
     expect(await sh('node3', `test -e ${DIR}/after-separation.cfg || echo absent`)).toBe('absent\n');
     expect(await sh('node1', `test -e ${DIR}/node3-alone.cfg || echo absent`)).toBe('absent\n');

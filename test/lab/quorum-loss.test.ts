@@ -4,7 +4,7 @@
 // again and every node can write.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMES, expectConverged, removeTree, waitDaemonQuorate, ensureCluster, expectMembersOnline } from './cluster-checks';
-import { BASE_NODES, heal, partition, waitHealthy } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { remoteFs, type FsOp } from './remote-fs';
 
 const D = '/etc/pve/e2e-quorum';
@@ -47,11 +47,11 @@ describe('quorum loss', () => {
   });
 
   afterAll(async () => {
-    await heal(); // never leave the shared lab cut in pieces
+    await (await lab()).heal(); // never leave the shared lab cut in pieces
   });
 
   it('node3 cut off: every change fails with EACCES, modes lose their write bits, reads work', async () => {
-    await partition(['node3']);
+    await (await lab()).partition(['node3']);
     await waitDaemonQuorate('node3', false);
 
     await expectReadOnly('node3');
@@ -89,8 +89,8 @@ describe('quorum loss', () => {
   });
 
   it('after the heal node3 has the majority\'s tree (same version, rows and files) and is writable again', async () => {
-    await heal(['node3']);
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).heal();
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await waitDaemonQuorate('node3', true);
     await expectConverged();
     await expectMembersOnline(NAMES);
@@ -119,12 +119,12 @@ describe('quorum loss', () => {
   it('every node cut off from every other: nobody is quorate, nobody writes; the heal converges', async () => {
     expect((await remoteFs('node1', [{ op: 'mkdir', path: `${D}/empty` }]))[0]).toMatchObject({ ok: true }); // for rmdir
     await expectConverged();
-    await partition(NAMES);
+    await (await lab()).isolate(...NAMES);
     await Promise.all(NAMES.map((n) => waitDaemonQuorate(n, false)));
     for (const n of NAMES) await expectReadOnly(n);
 
-    await heal();
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).heal();
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await Promise.all(NAMES.map((n) => waitDaemonQuorate(n, true)));
     await expectConverged();
     await expectMembersOnline(NAMES);

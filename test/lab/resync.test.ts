@@ -2,9 +2,8 @@
 // when it comes back, and a fourth node added through /etc/pve/corosync.conf (`lab add`) receives the
 // whole tree. The grown lab is removed afterwards so later files find node1..node3 again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker } from '../../lab/docker';
 import { NAMES, ensureCluster, expectConverged, removeTree, waitDaemonQuorate, waitDcdbSynced, expectMembersOnline } from './cluster-checks';
-import { ALL_NODES, addNode, heal, nodeByName, start, waitQuorate } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { expectAllOk, remoteFs, writeMany } from './remote-fs';
 
 const DIR = '/etc/pve/e2e-resync';
@@ -26,15 +25,14 @@ describe('resync of a node that missed changes, and a node added later', () => {
   });
 
   afterAll(async () => {
-    await heal();
+    await (await lab()).heal();
     if (grown) await ensureCluster(); // removes the lab with node4 and brings up node1..node3 afresh
-    else await start('node3').catch(() => undefined);
+    else await (await lab()).node('node3').start().catch(() => undefined);
   });
 
   it(`node3 stopped while ${FILES} files are written (and older entries change) catches up when started`, async () => {
-    const stop = await docker(['stop', '-t', '20', 'node3'], { timeoutMs: 60_000 });
-    expect(stop.code, stop.stderr).toBe(0);
-    for (const n of ['node1', 'node2']) await waitQuorate(nodeByName(n)!, true, { members: 2, timeoutMs: 30_000 });
+    await (await lab()).node('node3').stop();
+    for (const n of ['node1', 'node2']) await (await lab()).node(n).waitQuorate(true, { members: 2, timeoutMs: 60_000 });
     await waitDcdbSynced(['node1', 'node2'], 2);
 
     const w = await writeMany('node1', { dir: DIR, prefix: 'f', count: FILES, tag: 'while node3 was down' });
@@ -49,7 +47,8 @@ describe('resync of a node that missed changes, and a node added later', () => {
       ]),
     );
 
-    await start('node3');
+    await (await lab()).node('node3').start();
+    await (await lab()).waitHealthy({ nodes: ['node3'], daemonQuorate: false, timeoutMs: 90_000 });
     await waitDaemonQuorate('node3', true);
     await waitDcdbSynced(NAMES, 3);
     const views = await expectConverged();
@@ -76,8 +75,8 @@ describe('resync of a node that missed changes, and a node added later', () => {
 
   it('node4 added through /etc/pve/corosync.conf receives the whole tree', async () => {
     grown = true;
-    await addNode();
-    const four = ALL_NODES.map((n) => n.name);
+    await (await lab()).addNode();
+    const four = (await lab()).nodeNames;
     await waitDaemonQuorate('node4', true);
     await waitDcdbSynced(four, 4);
     const views = await expectConverged(four, 120_000);

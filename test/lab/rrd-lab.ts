@@ -47,7 +47,7 @@ process.stdout.write(JSON.stringify(out));
 
 /** Send the requests over one pve2 connection inside `node`, in order; one answer per request. */
 export async function ipcIn(node: string, requests: readonly IpcRequest[]): Promise<IpcAnswer[]> {
-  const r = await execIn(node, ['node', '-e', IPC_PROGRAM], { input: JSON.stringify(requests), timeoutMs: 30_000 });
+  const r = await execIn(node, ['node', '-e', IPC_PROGRAM], { input: JSON.stringify(requests), timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`pve2 IPC on ${node} failed (status ${r.code}): ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as IpcAnswer[];
 }
@@ -55,7 +55,7 @@ export async function ipcIn(node: string, requests: readonly IpcRequest[]): Prom
 /** The bytes of a file under the RRD directory of `node`, or null when it does not exist. */
 export async function readRrdBytes(node: string, file: string): Promise<Buffer | null> {
   const path = `${RRD_DIR}/${file}`;
-  const r = await shIn(node, `if [ -f '${path}' ]; then base64 -w0 '${path}'; else printf absent; fi`, { timeoutMs: 30_000 });
+  const r = await shIn(node, `if [ -f '${path}' ]; then base64 -w0 '${path}'; else printf absent; fi`, { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`reading ${path} on ${node} failed (status ${r.code}): ${r.stderr.trim()}`);
   return r.stdout === 'absent' ? null : Buffer.from(r.stdout, 'base64');
 }
@@ -136,7 +136,7 @@ export async function rrdFileOn(node: string, file: string): Promise<RrdHeader |
 
 /** `/etc/pve/.rrd` of a node as key -> data (one `<key>:<data>` line per cached sample). */
 export async function rrdDumpOn(node: string): Promise<Map<string, string>> {
-  const r = await shIn(node, 'timeout 10 cat /etc/pve/.rrd', { timeoutMs: 30_000 });
+  const r = await shIn(node, 'timeout 10 cat /etc/pve/.rrd', { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`reading /etc/pve/.rrd on ${node} failed (status ${r.code}): ${r.stderr.trim()}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {

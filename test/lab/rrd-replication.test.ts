@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/wait';
 import { NAMES, daemonPid, daemonStatus, ensureCluster, shOk, waitDaemonQuorate } from './cluster-checks';
-import { BASE_NODES, heal, partition, waitHealthy } from './lab-fixture';
+import { lab } from './lab-fixture';
 import { RRD_DIR, ipcIn, rrdDumpOn, rrdFileOn, type RrdHeader } from './rrd-lab';
 
 const NODE_FILE = 'pve-node-9.0/node1';
@@ -43,7 +43,7 @@ let lastTime = 0;
 const sampleTime = (): number => (lastTime = Math.max(Math.floor(Date.now() / 1000), lastTime + 1));
 
 /** Wait until `file` on `node` decodes and its last update is `time`; returns the header. */
-async function waitRrdUpdated(node: string, file: string, time: number, timeoutMs = 30_000): Promise<RrdHeader> {
+async function waitRrdUpdated(node: string, file: string, time: number, timeoutMs = 60_000): Promise<RrdHeader> {
   const { value } = await waitUntil(
     `${RRD_DIR}/${file} on ${node} updated at ${time}`,
     () => rrdFileOn(node, file),
@@ -79,7 +79,7 @@ describe('RRD replication across node1..node3', () => {
   });
 
   afterAll(async () => {
-    await heal(); // never leave the shared lab cut in pieces
+    await (await lab()).heal(); // never leave the shared lab cut in pieces
     await ipcIn('node1', [{ op: 'set', key: KV_KEY, value: '', nul: false }]).catch(() => undefined); // empty value deletes
   });
 
@@ -118,7 +118,7 @@ describe('RRD replication across node1..node3', () => {
         `both samples in /etc/pve/.rrd on ${n}`,
         () => rrdDumpOn(n),
         (d) => d.get('pve2-node/node1') === nodeSample(t1) && d.get('pve2-storage/node1/local') === storageSample(t1),
-        { timeoutMs: 15_000, intervalMs: 500 }, // the dump is cached for 2 s
+        { timeoutMs: 60_000, intervalMs: 500 }, // the dump is cached for 2 s
       );
       expect(value.get('pve2-node/node1'), n).toBe(nodeSample(t1));
       expect(value.get('pve2-storage/node1/local'), n).toBe(storageSample(t1));
@@ -151,7 +151,7 @@ describe('RRD replication across node1..node3', () => {
       'the marker in /etc/pve/.rrd on node1',
       () => rrdDumpOn('node1'),
       (d) => d.get('pve2-storage/node2/marker') === storageSample(tm),
-      { timeoutMs: 15_000, intervalMs: 500 }, // the dump is cached for 2 s
+      { timeoutMs: 60_000, intervalMs: 500 }, // the dump is cached for 2 s
     );
     expect(dump.get('pve2-node/node2')).toBe('this:is:not:a:sample');
     expect(dump.get('pve2-node/node2/extra')).toBe(nodeSample(tm));
@@ -163,7 +163,7 @@ describe('RRD replication across node1..node3', () => {
   });
 
   it('a sample sent while node3 is cut off reaches node1 and node2 only; node3 gets node1\'s values with the next sample after the heal', async () => {
-    await partition(['node3']);
+    await (await lab()).partition(['node3']);
     await waitKvstoreSynced(['node1', 'node2'], 2);
     await waitKvstoreSynced(['node3'], 1);
 
@@ -183,8 +183,8 @@ describe('RRD replication across node1..node3', () => {
     expect((await rrdFileOn('node3', NODE_FILE)) as RrdHeader).toMatchObject({ lastUpdate: t1 });
     expect(await rrdFileOn('node3', PARTITION_FILE)).toBeNull();
 
-    await heal(['node3']);
-    await waitHealthy(BASE_NODES, { timeoutMs: 60_000 });
+    await (await lab()).heal();
+    await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await waitDaemonQuorate('node3', true);
     await waitKvstoreSynced(NAMES, NAMES.length);
 
@@ -204,7 +204,7 @@ describe('RRD replication across node1..node3', () => {
       'the after-heal sample in /etc/pve/.rrd on node3',
       () => rrdDumpOn('node3'),
       (d) => d.has('pve2-storage/node1/after-heal'),
-      { timeoutMs: 15_000, intervalMs: 500 },
+      { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(dump.value.get('pve2-storage/node1/partition')).toBeUndefined();
     expect(dump.value.get('pve2-node/node1')).toBe(nodeSample(t1));
@@ -218,7 +218,7 @@ describe('RRD replication across node1..node3', () => {
         `node1's latest sample in /etc/pve/.rrd on ${n}`,
         () => rrdDumpOn(n),
         (d) => d.get('pve2-node/node1') === nodeSample(t4),
-        { timeoutMs: 15_000, intervalMs: 500 },
+        { timeoutMs: 60_000, intervalMs: 500 },
       );
       expect(value.get('pve2-node/node1'), n).toBe(nodeSample(t4));
     }

@@ -5,7 +5,11 @@
  */
 
 export const FUSE_KERNEL_VERSION = 7;
-/** Minor version we implement: 7.31 has everything used here (max_pages, no newer fields needed). */
+/**
+ * Minor version we answer INIT with: 7.31 has every structure read and written here (max_pages, no
+ * newer fields). The cache features of kernel-cache.ts (FOPEN_NOFLUSH 7.35, NOTIFY_INC_EPOCH 7.44)
+ * are used when the kernel's own minor has them; the kernel does not check them against ours.
+ */
 export const FUSE_KERNEL_MINOR_VERSION = 31;
 export const FUSE_ROOT_ID = 1;
 
@@ -44,6 +48,7 @@ export const enum Opcode {
 export const FUSE_ASYNC_READ = 1 << 0;
 export const FUSE_BIG_WRITES = 1 << 5;
 export const FUSE_PARALLEL_DIROPS = 1 << 18;
+export const FUSE_AUTO_INVAL_DATA = 1 << 12;
 export const FUSE_MAX_PAGES = 1 << 22;
 
 /** fuse_setattr_in.valid bits. */
@@ -59,6 +64,20 @@ export const FATTR_MTIME_NOW = 1 << 8;
 
 /** fuse_open_out.open_flags: bypass the page cache, as the reference does for every open. */
 export const FOPEN_DIRECT_IO = 1 << 0;
+/** Keep the page cache of the file at this open (it is invalidated by notifications instead). */
+export const FOPEN_KEEP_CACHE = 1 << 1;
+/** No FLUSH at close of this open (7.35): nothing to commit for a read-only open. */
+export const FOPEN_NOFLUSH = 1 << 5;
+
+/** Notification codes (fuse_out_header.error of a message with unique 0). */
+export const enum NotifyCode {
+  INVAL_INODE = 2,
+  INVAL_ENTRY = 3,
+  /** 7.44: every dentry looked up before is revalidated (LOOKUP) at its next use. */
+  INC_EPOCH = 8,
+}
+/** First protocol minor with FUSE_NOTIFY_INC_EPOCH, which the kernel caches depend on. */
+export const MINOR_WITH_INC_EPOCH = 44;
 
 /** fuse_in_header: len u32, opcode u32, unique u64, nodeid u64, uid u32, gid u32, pid u32, ext u16, pad u16. */
 export const IN_HEADER_SIZE = 40;
@@ -147,6 +166,13 @@ export interface Validity {
   attrSeconds: number;
 }
 
+/** A LOOKUP answer that the kernel keeps as a negative entry ("no such name") for `entrySeconds`. */
+export function encodeNegativeEntryOut(entrySeconds: number): Buffer {
+  const out = Buffer.alloc(ENTRY_OUT_SIZE);
+  out.writeBigUInt64LE(BigInt(entrySeconds), 16);
+  return out;
+}
+
 export function encodeEntryOut(nodeid: number, attr: KernelAttr, v: Validity): Buffer {
   const out = Buffer.allocUnsafe(ENTRY_OUT_SIZE);
   out.writeBigUInt64LE(BigInt(nodeid), 0);
@@ -179,6 +205,46 @@ export function encodeWriteOut(size: number): Buffer {
   const out = Buffer.alloc(WRITE_OUT_SIZE);
   out.writeUInt32LE(size, 0);
   return out;
+}
+
+function notifyHeader(code: NotifyCode, bodyLength: number): Buffer {
+  const out = Buffer.alloc(OUT_HEADER_SIZE + bodyLength);
+  out.writeUInt32LE(out.length, 0);
+  out.writeInt32LE(code, 4);
+  out.writeBigUInt64LE(0n, 8); // unique 0: a notification, not a reply
+  return out;
+}
+
+/**
+ * FUSE_NOTIFY_INVAL_INODE (fuse_notify_inval_inode_out: ino u64, off i64, len i64). A negative
+ * offset drops only the attributes (no sleeping lock in the kernel); offset 0 and length 0 also
+ * drop every cached page, which waits for the page locks of reads in flight.
+ */
+export function encodeNotifyInvalInode(nodeid: number, offset: number, length: number): Buffer {
+  const out = notifyHeader(NotifyCode.INVAL_INODE, 24);
+  out.writeBigUInt64LE(BigInt(nodeid), OUT_HEADER_SIZE);
+  out.writeBigInt64LE(BigInt(offset), OUT_HEADER_SIZE + 8);
+  out.writeBigInt64LE(BigInt(length), OUT_HEADER_SIZE + 16);
+  return out;
+}
+
+/**
+ * FUSE_NOTIFY_INVAL_ENTRY (fuse_notify_inval_entry_out: parent u64, namelen u32, flags u32; the
+ * name and a NUL follow). The kernel takes the parent directory's inode lock for it.
+ */
+export function encodeNotifyInvalEntry(parent: number, name: Buffer): Buffer {
+  const out = notifyHeader(NotifyCode.INVAL_ENTRY, 16 + name.length + 1);
+  out.writeBigUInt64LE(BigInt(parent), OUT_HEADER_SIZE);
+  out.writeUInt32LE(name.length, OUT_HEADER_SIZE + 8);
+  out.writeUInt32LE(0, OUT_HEADER_SIZE + 12);
+  name.copy(out, OUT_HEADER_SIZE + 16);
+  out[out.length - 1] = 0;
+  return out;
+}
+
+/** FUSE_NOTIFY_INC_EPOCH: no body; lock-free in the kernel (an atomic increment). */
+export function encodeNotifyIncEpoch(): Buffer {
+  return notifyHeader(NotifyCode.INC_EPOCH, 0);
 }
 
 export interface InitIn {

@@ -38,6 +38,11 @@ function lib(): Libc {
   return libc;
 }
 
+/** Detaches whatever is mounted at `dir` (umount2 MNT_DETACH, like `umount -l`): 0 or -errno. */
+export function detachMount(dir: string): number {
+  return lib().umount2(dir, MNT_DETACH) === 0 ? 0 : -koffi.errno();
+}
+
 export class MountError extends Error {
   constructor(message: string, readonly errno: number) {
     super(message);
@@ -54,6 +59,10 @@ export class DevFuse {
   private closed = false;
 
   private constructor(readonly fd: number, readonly mountDir: string) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
 
   /** Opens /dev/fuse and mounts it at `mountDir` (needs CAP_SYS_ADMIN, as the reference). */
   static mount(mountDir: string, o: MountOptions): DevFuse {

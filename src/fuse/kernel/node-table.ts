@@ -52,6 +52,23 @@ export class NodeTable {
     return dir === '/' ? `/${name}` : `${dir}/${name}`;
   }
 
+  /** The node the kernel knows at a mount-relative path ("a/b"), or undefined when it has none. */
+  idOf(path: string): number | undefined {
+    let id = FUSE_ROOT_ID;
+    for (const name of path.split('/')) {
+      if (name === '') continue;
+      const next = this.byName.get(keyOf(id, name));
+      if (next === undefined) return undefined;
+      id = next;
+    }
+    return id;
+  }
+
+  /** Every node id the kernel holds, the root included. */
+  ids(): IterableIterator<number> {
+    return this.nodes.keys();
+  }
+
   /** Counts one more kernel reference to (parent, name), creating the node; returns its id. */
   remember(parent: number, name: string): number {
     const key = keyOf(parent, name);

@@ -23,6 +23,7 @@ import {
 } from './abi';
 import { DevFuse, EAGAIN, EINTR, ENODEV, ENOENT } from './dev-fuse';
 import koffi from 'koffi';
+import { nowNs, writeSpans } from '../../trace/write-spans';
 
 const ENOSYS = 38;
 const EIO = 5;
@@ -137,12 +138,14 @@ export class FuseSession {
       return;
     }
     let result: HandlerResult | Promise<HandlerResult>;
+    writeSpans.requestIn(h.unique, nowNs());
     try {
       result = handler(h, body);
     } catch (err) {
       this.o.log('err', `fuse opcode ${h.opcode} failed: ${(err as Error).stack ?? String(err)}`);
       result = -EIO;
     }
+    writeSpans.handlerReturned(result instanceof Promise);
     if (!(result instanceof Promise)) return this.reply(h, result);
     this.pending++;
     result.then(
@@ -156,7 +159,9 @@ export class FuseSession {
 
   private settle(h: InHeader, r: HandlerResult): void {
     this.pending--;
+    const start = nowNs();
     this.reply(h, r);
+    writeSpans.replied(h.unique, start);
     // The caller is now free to send its next request: be awake for it.
     if (this.pending === 0) this.drain();
   }

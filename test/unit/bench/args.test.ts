@@ -28,6 +28,16 @@ describe('bench command line', () => {
     expect(parseArgs(['extra']).ok).toBe(false);
   });
 
+  it('measures both client patterns unless --client narrows it', () => {
+    const both = parseArgs([]);
+    expect(both.ok && both.options.patterns).toEqual(['sync', 'async']);
+    const one = parseArgs(['--client', 'async']);
+    expect(one.ok && one.options.patterns).toEqual(['async']);
+    expect(parseArgs(['--client', 'threads']).ok).toBe(false);
+    const ns = parseArgs(['--ns']);
+    expect(ns.ok && ns.options.ns).toBe(true);
+  });
+
   it('every measurement names figures that exist', () => {
     const keys = new Set(FIGURES.map((f) => f.key));
     for (const figureKeys of Object.values(MEASUREMENT_FIGURES)) for (const k of figureKeys) expect(keys.has(k)).toBe(true);

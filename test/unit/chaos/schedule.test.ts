@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSchedule, randomGroups } from '../../../lab/chaos/schedule';
 import { FAULT_KINDS } from '../../../lab/chaos/history';
-import { Prng } from '../../sim/prng';
+import { Prng } from '../../../lab/prng';
 
 const NODES5 = ['node1', 'node2', 'node3', 'node4', 'node5'];
 

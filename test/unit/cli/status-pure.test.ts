@@ -93,7 +93,8 @@ describe('mountinfo and cluster log parsing', () => {
 describe('status command options', () => {
   it('derives the socket from --db and checks numbers', () => {
     const r = parseStatusArgs(['--db', '/tmp/d/config.db', '--json', '--timeout=500', '--log', '0']);
-    expect(r).toEqual({ kind: 'run', args: { json: true, socket: '/tmp/d/pmxcfs-ts.sock', mount: '/etc/pve', timeoutMs: 500, logLines: 0 } });
+    expect(r).toEqual({ kind: 'run', args: { json: true, spans: false, socket: '/tmp/d/pmxcfs-ts.sock', mount: '/etc/pve', mountGiven: false, timeoutMs: 500, logLines: 0 } });
+    expect(parseStatusArgs(['--mount', '/tmp/m'])).toMatchObject({ kind: 'run', args: { mount: '/tmp/m', mountGiven: true } });
     expect(parseStatusArgs(['--timeout=5']).kind).toBe('error');
     expect(parseStatusArgs(['--log=99']).kind).toBe('error');
     expect(parseStatusArgs(['--socket']).kind).toBe('error');

@@ -31,6 +31,7 @@ describe('permission model (spec §8.2)', () => {
   it('stat: 4 KiB blocks, whole seconds, atime = ctime = mtime', () => {
     const st = buildStat({ kind: 'file', perm: 0o640, size: 1024 * 1024, mtime: 1234, gid: 33 });
     expect(st.blocks).toBe(256);
+    expect(buildStat({ kind: 'file', perm: 0o440, size: 5000, mtime: 1234, gid: 33, virtual: true }).blocks).toBe(0);
     expect(st.mode).toBe(0o100640);
     // What the kernel gets (fuse_attr_out: attr at 16, atime/mtime/ctime at +24/+32/+40, nsec 0).
     const out = encodeAttrOut(kernelAttr(7, st), VALIDITY);

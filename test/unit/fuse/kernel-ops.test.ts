@@ -14,6 +14,7 @@ import {
   ATTR_OUT_SIZE,
   DIRENT_HEADER_SIZE,
   ENTRY_OUT_SIZE,
+  FATTR_ATIME,
   FATTR_FH,
   FATTR_MTIME,
   FATTR_SIZE,
@@ -385,10 +386,18 @@ describe('SETATTR', () => {
 
   it('mtime is stored in whole seconds and reported back in all three times', async () => {
     const { id } = await createFile(ROOT, 'f');
-    const a = await ok(Opcode.SETATTR, id, setattrBody({ valid: FATTR_MTIME, mtime: 1_234_567 }));
+    const a = await ok(Opcode.SETATTR, id, setattrBody({ valid: FATTR_MTIME | FATTR_ATIME, mtime: 1_234_567 }));
     expect(a.readBigUInt64LE(16 + 32)).toBe(1_234_567n);
     expect(a.readBigUInt64LE(16 + 24)).toBe(1_234_567n);
     expect(memdb.lookup('f')!.mtime).toBe(1_234_567);
+  });
+
+  it('an mtime-only or atime-only change (touch -m, touch -a) succeeds and changes nothing, as libfuse 2 did', async () => {
+    const { id } = await createFile(ROOT, 'f');
+    const before = memdb.lookup('f')!.mtime;
+    await ok(Opcode.SETATTR, id, setattrBody({ valid: FATTR_MTIME, mtime: 1_234_567 }));
+    await ok(Opcode.SETATTR, id, setattrBody({ valid: FATTR_ATIME, mtime: 1_234_567 }));
+    expect(memdb.lookup('f')!.mtime).toBe(before);
   });
 
   it('a short fuse_setattr_in: EINVAL; an unknown node: ENOENT', async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigVersion, parseNodeNames, renderCorosyncConf } from '../../../lab/corosync-conf';
-import { ALL_NODES, BASE_NODES } from '../../../lab/topology';
+import { nodeAddress } from '../../../lab/subnets';
+
+const nodesOf = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `node${i + 1}`, nodeid: i + 1, ip: nodeAddress('172.30.213.0/24', i + 1) }));
+const BASE_NODES = nodesOf(3);
+const ALL_NODES = nodesOf(4);
 import { maxTreeVersion, parseMembers, splitSections } from '../../../lab/node-status';
 
 describe('lab corosync.conf', () => {

@@ -1,0 +1,60 @@
+/**
+ * `npm run bench -- --ns`: the replicated figures of `--lab` (atomic writes and lock pairs on node1,
+ * both client patterns) on a three-node namespace cluster of this machine (lab/ns-cluster.ts: real
+ * corosync knet, token 1000, token_coefficient 0), then node1's latency spans. The probe runs on the
+ * host against node1's mount (the same lab-probe.ts the Docker lab pipes into its containers).
+ */
+import { spawn } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+import { requestControl } from '../../src/cli/control-client';
+import { renderSpans } from '../../src/cli/status-command';
+import { NsCluster } from '../ns-cluster';
+import type { BenchOptions } from './args';
+import { labTable, replicatedWriteFigures, type ProbeRunner } from './replicated';
+
+const PROBE = path.join(__dirname, 'lab-probe.js');
+const log = (s: string): void => void process.stderr.write(`bench --ns: ${s}\n`);
+
+const runProbe: ProbeRunner = (cmd, args) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PROBE, cmd, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
+      try {
+        const j = JSON.parse(line ?? '') as { ok: boolean; result?: Record<string, unknown>; error?: string };
+        if (j.ok && j.result) return resolve(j.result);
+        reject(new Error(`${cmd}: ${j.error ?? 'failed'}`));
+      } catch {
+        reject(new Error(`${cmd}: exit ${code}: ${out}${err}`.trim()));
+      }
+    });
+  });
+
+export async function runNsBench(options: BenchOptions): Promise<number> {
+  if (!NsCluster.available()) throw new Error('the namespace cluster needs root, unshare/nsenter/setpriv, corosync, /dev/fuse and a build');
+  const seconds = Math.max(options.seconds, 3);
+  log('starting three nodes in network namespaces');
+  const cluster = await NsCluster.create({ nodes: 3 });
+  let spans = '';
+  let figures;
+  try {
+    const node1 = cluster.nodes[0]!;
+    figures = await replicatedWriteFigures(runProbe,
+      { dir: node1.p('bench-ns'), mount: node1.mnt, runs: options.runs, seconds, patterns: options.patterns }, log);
+    const answer = await requestControl(node1.controlSocket, { cmd: 'status', logLines: 0 }, 10_000);
+    if (answer.ok && answer.response.ok && 'status' in answer.response && answer.response.status.writeSpans !== undefined) {
+      spans = `${renderSpans(answer.response.status.writeSpans).join('\n')}\n`;
+    }
+  } finally {
+    await cluster.destroy();
+  }
+  process.stdout.write(`\npmxcfs-ts on a namespace cluster (3 nodes, corosync knet, token 1000 ms, token_coefficient 0): median of ${options.runs} run(s), ` +
+    `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = issue 10's three-node figures of the same client pattern\n\n` +
+    `${labTable(figures)}\n\nnode1 ${spans}`);
+  return 0;
+}
