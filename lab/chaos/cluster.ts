@@ -1,5 +1,5 @@
 // What the chaos engine needs from a cluster, and nothing more. lab/chaos/lab-cluster.ts implements
-// it over today's fixed lab; a cluster from the lab library implements it the same way.
+// it over a cluster of the lab library; the unit tests feed the checkers histories without one.
 
 export interface ExecResult {
   code: number;
