@@ -5,6 +5,8 @@ import { addNode, defaultClusterName, describe, labCluster, labDown, labStatus, 
 import { prepareHost } from './engine';
 import { statusTable } from './node-status';
 import { labPaths } from './topology';
+import { chaosCommand, chaosReportCommand } from './chaos/command';
+import { dashboardCommand } from './dashboard/command';
 
 const USAGE = `usage: npm run lab -- [--cluster NAME] <command>     (default cluster: $LAB_CLUSTER or "lab")
   up [--nodes N] [--local] [--recreate]
@@ -28,7 +30,17 @@ const USAGE = `usage: npm run lab -- [--cluster NAME] <command>     (default clu
   replace <node> [--start]    a replacement host: new container, same name and address, EMPTY
                               config.db volume, starting nothing (--start: the usual services)
   add [--direct]              one more node joins through /etc/pve/corosync.conf
-                              (--direct: straight to /etc/corosync on each node)`;
+                              (--direct: straight to /etc/corosync on each node)
+  chaos [--nodes N] [--duration S] [--seed X] [--faults partition,fence,kill,corosync-restart]
+        [--clients C] [--think MS] [--out DIR] [--plan]
+                              a seeded chaos run with clients on every node of the cluster (brought
+                              up with N nodes, default 3, if it is not); writes chaos-<seed>.jsonl
+                              and chaos-<seed>.html (default .lab/chaos); --plan prints the seed's
+                              fault schedule and stops (no cluster needed)
+  chaos-report <history.jsonl> [report.html]
+                              the checkers and the report again from a recorded history
+  dashboard [--port N]        a live page of the cluster on http://127.0.0.1:8413/ (partition, heal,
+                              fence, start from the page)`;
 
 function log(line: string): void {
   process.stdout.write(`[lab] ${line}\n`);
@@ -78,7 +90,20 @@ async function execAttached(container: string, cmd: string[]): Promise<number> {
   }
 }
 
+/** The chaos commands take their own options: everything after the command word goes to them. */
+const OWN_ARGS: Record<string, (argv: readonly string[], log: (l: string) => void) => number | Promise<number>> = {
+  chaos: chaosCommand,
+  'chaos-report': chaosReportCommand,
+  dashboard: dashboardCommand,
+};
+
 async function main(argv: string[]): Promise<number> {
+  const at = argv[0] === '--cluster' ? 2 : 0;
+  const own = OWN_ARGS[argv[at] ?? ''];
+  if (own) {
+    if (at === 2) process.env.LAB_CLUSTER = argv[1];
+    return own(argv.slice(at + 1), log);
+  }
   const { flags, args, rest } = parseArgs(argv, ['--cluster', '--nodes', '--tail']);
   if (flags.has('--cluster')) process.env.LAB_CLUSTER = flags.get('--cluster');
   const [cmd, ...pos] = args;

@@ -22,6 +22,7 @@ APT_PACKAGES=(
   docker.io debootstrap                   # the lab (engine; base image made offline)
   iproute2 util-linux procps              # network namespaces for the corosync integration tests
   librrd8 rrdtool rrdcached               # RRD files (librrd through koffi); rrdtool/rrdcached for the RRD tests
+  chromium                                # headless browser for the chaos report and lab dashboard tests (playwright-core)
 )
 
 missing=()

@@ -8,7 +8,7 @@
  */
 import { DfsmMessageType } from '../../src/dfsm/header';
 import type { GroupHandler, GroupMember } from '../../src/dfsm/transport';
-import type { Prng } from './prng';
+import type { Prng } from '../../lab/prng';
 
 /** One process's membership of one simulated CPG group (a node runs one per group: dcdb, kvstore). */
 export interface GroupEndpoint {

@@ -17,7 +17,7 @@ import { KvTracker } from './kv-checks';
 import type { KvProcess, KvProcessOptions } from './kv-process';
 import type { TreeModel } from './model';
 import { NodeProcess, SimNode, type ProcessHooks } from './node';
-import { Prng } from './prng';
+import { Prng } from '../../lab/prng';
 
 export interface SimOptions {
   seed: number;

@@ -1,6 +1,7 @@
 /**
- * A small seeded PRNG for the simulation (splitmix32 seeding an xorshift128 state), so a seed
- * replays exactly on any machine. Never use Math.random in the simulation.
+ * A small seeded PRNG (splitmix32 seeding an xorshift128 state), so a seed replays exactly on any
+ * machine: the simulation (test/sim) and the chaos fault schedule (lab/chaos) use it. Never use
+ * Math.random in either.
  */
 export class Prng {
   private s0: number;
