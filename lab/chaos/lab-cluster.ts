@@ -2,13 +2,11 @@
 // restartCorosync are the library's; exec and spawn are execs in the node's container (dockerode);
 // status is the library's node status plus the daemon's own view (`pmxcfs-ts status --json`).
 import type { Cluster } from '../cluster';
+import { DAEMON_PATTERN } from '../cluster-node';
 import { execInContainer } from '../dockerode-client';
 import { waitUntil } from '../wait';
 import type { ChaosCluster, ChaosNodeStatus, DaemonView, ExecResult, NodeProcess } from './cluster';
 
-// The daemon runs with -f; `pmxcfs-ts status` (which the status probe runs) is the same main.js,
-// so only a process with -f is the daemon.
-const DAEMON_PATTERN = "'^(/usr/local/bin/)?node .*dist/src/main[.]js -f '";
 
 interface StatusJson {
   status: {
@@ -94,7 +92,7 @@ export class LabChaosCluster implements ChaosCluster {
     const n = this.cluster.node(node);
     const r = await n.sh(`pkill -KILL -f ${DAEMON_PATTERN}`, { timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`no daemon to kill on ${node}`);
-    await waitUntil(`daemon gone on ${node}`, () => n.sh(`pgrep -f ${DAEMON_PATTERN}`), (x) => x.code !== 0, { timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(`daemon gone on ${node}`, () => n.sh(`pgrep -f ${DAEMON_PATTERN}`), (x) => x.code !== 0, { timeoutMs: 60_000, intervalMs: 100 });
   }
 
   /**
