@@ -8,18 +8,10 @@ import { Errno } from '../../../src/memdb/errno';
 import { MemDb, MemDbLoadError } from '../../../src/memdb/memdb';
 import { NEW_DB_PAGE_SIZE, SqliteTreeStore, WAL_CHECKPOINT_BYTES } from '../../../src/memdb/sqlite-store';
 import { content, create, mkdir, putFile, run, write } from './helpers';
+import { REFERENCE_TREE_SQL } from '../../helpers/reference-db';
 
-// The reference's CREATE TABLE, written out here independently of src/ (spec §3).
-const REFERENCE_CREATE =
-  'CREATE TABLE IF NOT EXISTS tree (' +
-  '  inode INTEGER PRIMARY KEY NOT NULL,' +
-  "  parent INTEGER NOT NULL CHECK(typeof(parent)=='integer')," +
-  "  version INTEGER NOT NULL CHECK(typeof(version)=='integer')," +
-  "  writer INTEGER NOT NULL CHECK(typeof(writer)=='integer')," +
-  "  mtime INTEGER NOT NULL CHECK(typeof(mtime)=='integer')," +
-  "  type INTEGER NOT NULL CHECK(typeof(type)=='integer')," +
-  '  name TEXT NOT NULL,' +
-  '  data BLOB);';
+// The reference's CREATE TABLE, written out in the test helpers independently of src/ (spec §3).
+const REFERENCE_CREATE = `${REFERENCE_TREE_SQL.replace('CREATE TABLE', 'CREATE TABLE IF NOT EXISTS')};`;
 
 let dir: string;
 let dbFile: string;
