@@ -117,6 +117,14 @@ function removeQbShm(pids: number[]): void {
   }
 }
 
+/** SIGKILL a child we started and wait for its exit (listened for before the signal). */
+async function killAndWait(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** Leftovers of runs whose test process is gone (a crash, a kill -9 of vitest). */
 export function sweepStaleRuns(): void {
   let runs: string[] = [];
@@ -202,11 +210,7 @@ export class NsNode {
   }
 
   async killCorosync(): Promise<void> {
-    const child = this.corosync;
-    if (child === null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
+    await killAndWait(this.corosync);
   }
 
   /** Starts the daemon and waits for its FUSE mount. */
@@ -237,11 +241,7 @@ export class NsNode {
 
   /** SIGKILL the daemon (its mount stays, dead, until startDaemon or destroy). */
   async killDaemon(): Promise<void> {
-    const child = this.daemon;
-    if (child === null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
+    await killAndWait(this.daemon);
   }
 
   /** SIGTERM the daemon and wait for it to unmount and exit. */
