@@ -21,6 +21,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isMountPoint } from '../src/daemon/mountinfo';
 
 /** The repository: the first directory upwards with a package.json (from lab/ or dist/lab/). */
 function findRepoRoot(from: string): string {
@@ -68,10 +69,6 @@ function alive(t: Tracked): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function mountedAt(dir: string): boolean {
-  const target = path.resolve(dir);
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target);
-}
 
 /** Ends the processes of a state file (daemons first), lazily unmounts its mounts, removes its dir. */
 function sweep(stateDir: string): void {
@@ -91,7 +88,7 @@ function sweep(stateDir: string): void {
       // ended meanwhile
     }
   }
-  for (const m of mounts) if (mountedAt(m)) spawnSync('umount', ['-l', m]);
+  for (const m of mounts) if (isMountPoint(m)) spawnSync('umount', ['-l', m]);
   // corosync's rings and the daemons' own IPC server rings (both name them after the server pid)
   removeQbShm(tracked.filter((t) => t.what.startsWith('corosync') || t.what.startsWith('daemon')).map((t) => t.pid));
   fs.rmSync(stateDir, { recursive: true, force: true });
@@ -216,7 +213,7 @@ export class NsNode {
   /** Starts the daemon and waits for its FUSE mount. */
   async startDaemon(): Promise<void> {
     if (this.daemon !== null) throw new Error(`${this.name}: daemon already running`);
-    if (mountedAt(this.mnt)) spawnSync('umount', ['-l', this.mnt]); // left by a kill -9
+    if (isMountPoint(this.mnt)) spawnSync('umount', ['-l', this.mnt]); // left by a kill -9
     fs.mkdirSync(this.mnt, { recursive: true });
     const child = this.cluster.track(
       spawn('setpriv', ['--pdeathsig', 'KILL', 'nsenter', `--target=${this.holderPid}`, '--net', process.execPath, DAEMON_JS, '-f',
@@ -235,7 +232,7 @@ export class NsNode {
     this.cluster.noteMount(this.mnt);
     await this.cluster.waitFor(`${this.name}: FUSE mount`, () => {
       if (this.daemon !== child) throw new Error(`${this.name}: daemon exited: ${this.daemonLog.slice(-2000)}`);
-      return mountedAt(this.mnt);
+      return isMountPoint(this.mnt);
     });
   }
 

@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { isMountPoint } from '../../src/daemon/mountinfo';
 import { DAEMON_NODE_OPTIONS } from '../../src/daemon/v8-flags';
 
 export interface Target {
@@ -22,22 +23,7 @@ const MOUNT_WAIT_MS = 20_000;
 const STOP_WAIT_MS = 10_000;
 const TMPFS_MAGIC = 0x01021994;
 
-/** Decodes the octal escapes (\040 for space, ...) of /proc/self/mountinfo. */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
-/** Whether dir is a mount point right now (read from mountinfo, never by touching the mount). */
-export function isMountPoint(dir: string): boolean {
-  const wanted = path.resolve(dir);
-  return fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((line) => {
-      const field = line.split(' ')[4];
-      return field !== undefined && unescapeMountField(field) === wanted;
-    });
-}
+export { isMountPoint } from '../../src/daemon/mountinfo';
 
 export function isTmpfs(dir: string): boolean {
   return fs.statfsSync(dir).type === TMPFS_MAGIC;

@@ -2,6 +2,7 @@
  * /proc/self/mountinfo, parsed (pure): the mounts stacked at one path, the visible one last. Read
  * from procfs, never from the mount itself, so a dead or hung mount cannot block the reader.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export interface MountEntry {
@@ -53,6 +54,11 @@ export function mountsAt(mountinfo: string, dir: string): MountEntry[] {
 export function topMountAt(mountinfo: string, dir: string): MountEntry | undefined {
   const all = mountsAt(mountinfo, dir);
   return all[all.length - 1];
+}
+
+/** Whether something is mounted exactly at `dir` in this process's mount namespace (never touches the mount). */
+export function isMountPoint(dir: string): boolean {
+  return mountsAt(readFileSync('/proc/self/mountinfo', 'utf8'), dir).length > 0;
 }
 
 export function isFuse(e: MountEntry): boolean {
