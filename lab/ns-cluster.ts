@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMountPoint } from '../src/daemon/mountinfo';
+import { DAEMON_NODE_OPTIONS } from '../src/daemon/v8-flags';
 
 /** The repository: the first directory upwards with a package.json (from lab/ or dist/lab/). */
 function findRepoRoot(from: string): string {
@@ -42,6 +43,8 @@ export interface NsClusterOptions {
   tokenMs?: number;
   /** Extra environment of every daemon. */
   daemonEnv?: NodeJS.ProcessEnv;
+  /** Node/V8 options of every daemon; default the ones a deployed daemon runs with (DAEMON_NODE_OPTIONS). */
+  daemonNodeOptions?: readonly string[];
   /** Seconds to wait for quorum, mounts, ... (generous: the machine is shared). */
   timeoutS?: number;
 }
@@ -216,7 +219,7 @@ export class NsNode {
     if (isMountPoint(this.mnt)) spawnSync('umount', ['-l', this.mnt]); // left by a kill -9
     fs.mkdirSync(this.mnt, { recursive: true });
     const child = this.cluster.track(
-      spawn('setpriv', ['--pdeathsig', 'KILL', 'nsenter', `--target=${this.holderPid}`, '--net', process.execPath, DAEMON_JS, '-f',
+      spawn('setpriv', ['--pdeathsig', 'KILL', 'nsenter', `--target=${this.holderPid}`, '--net', process.execPath, ...this.cluster.daemonNodeOptions, DAEMON_JS, '-f',
         '--mount', this.mnt, '--db', this.db, '--nodename', this.name, '--corosync-conf', this.confPath,
         '--control-socket', this.controlSocket, '--rrdcached-socket', 'none', '--rrd-dir', path.join(this.dir, 'rrd')], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -281,6 +284,7 @@ export class NsCluster {
   private constructor(
     readonly dir: string,
     readonly daemonEnv: NodeJS.ProcessEnv,
+    readonly daemonNodeOptions: readonly string[],
     timeoutS: number,
   ) {
     this.timeoutMs = timeoutS * 1000;
@@ -306,7 +310,7 @@ export class NsCluster {
     fs.mkdirSync(STATE_ROOT, { recursive: true });
     const dir = fs.mkdtempSync(path.join(STATE_ROOT, `run-${process.pid}-${ownerStart}-`));
     fs.chmodSync(dir, 0o755);
-    const cluster = new NsCluster(dir, o.daemonEnv ?? {}, o.timeoutS ?? 120);
+    const cluster = new NsCluster(dir, o.daemonEnv ?? {}, o.daemonNodeOptions ?? DAEMON_NODE_OPTIONS, o.timeoutS ?? 120);
     try {
       await cluster.build(n, o.tokenMs ?? 1000);
       await Promise.all(cluster.nodes.map((node) => node.startCorosync()));
