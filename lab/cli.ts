@@ -9,10 +9,11 @@ import { chaosCommand, chaosReportCommand } from './chaos/command';
 import { dashboardCommand } from './dashboard/command';
 
 const USAGE = `usage: npm run lab -- [--cluster NAME] <command>     (default cluster: $LAB_CLUSTER or "lab")
-  up [--nodes N] [--local] [--recreate]
+  up [--nodes N] [--local] [--recreate] [--corosync-rt | --no-corosync-rt]
                               prepare docker, build the node image if this checkout changed, start
                               node1..nodeN (default 3) and wait for quorum and /etc/pve; a running
-                              cluster with the same image and shape is reused
+                              cluster with the same image and shape is reused. --corosync-rt: corosync
+                              at SCHED_RR 99 as on a host (default: as a container gets it, SCHED_OTHER)
   prepare                     only prepare the host: apt packages, dockerd, the offline base image
   down [--all]                remove the cluster (--all: every lab cluster on this engine)
   list                        every lab cluster on this engine (name, space, owner, nodes)
@@ -116,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
       const t0 = Date.now();
       const nodes = flags.has('--nodes') ? Number(flags.get('--nodes')) : undefined;
       if (nodes !== undefined && !(Number.isInteger(nodes) && nodes >= 1)) throw new LabError('--nodes needs a positive number');
-      const r = await labUp({ log, nodes, recreate: flags.has('--recreate'), daemonArgs: flags.has('--local') ? '-l' : undefined });
+      const corosyncRealtime = flags.has('--corosync-rt') ? true : flags.has('--no-corosync-rt') ? false : undefined;
+      const r = await labUp({ log, nodes, recreate: flags.has('--recreate'), daemonArgs: flags.has('--local') ? '-l' : undefined, corosyncRealtime });
       console.log(statusTable(r.statuses));
       const ph = Object.entries(r.timings).map(([k, v]) => `${k} ${secs(v)}`).join(', ');
       log(`cluster ${defaultClusterName()} is up in ${secs(Date.now() - t0)} (${ph})`);

@@ -3,6 +3,7 @@
 // killed and started again). Every engine call goes through dockerode.
 import { engine, containerLogs, execInContainer, inspectContainer, type ExecOptions, type ExecResult } from './dockerode-client';
 import { probeNodeStatus, type NodeStatus } from './node-status';
+import { policyOfChrt } from './realtime';
 import { tarOneFile, untarFirstFile } from './tar';
 import { waitUntil } from './wait';
 
@@ -81,6 +82,12 @@ export class ClusterNode implements NodeIdentity {
   async writeFile(path: string, content: string | Buffer): Promise<void> {
     const r = await this.exec(['node', '-e', FS_PROGRAM, 'write', path], { input: content });
     if (r.code !== 0) throw new NodeFsError(this.name, 'write', path, r.stderr.trim() || `status ${r.code}`);
+  }
+
+  /** corosync's scheduling policy in the node ("SCHED_RR 99", "SCHED_OTHER"); null when it is not running. */
+  async corosyncPolicy(): Promise<string | null> {
+    const r = await this.sh('pid=$(pidof corosync) && chrt -p "$pid"');
+    return r.code === 0 ? policyOfChrt(r.stdout) : null;
   }
 
   /** Corosync, daemon, mount and the daemon's own view, in one exec. */

@@ -10,6 +10,7 @@ import { engine, engineAnswers, inspectContainer, isNotFound } from './dockerode
 import { LABEL, objectPrefix, validClusterName } from './labels';
 import { ensureNodeImage } from './node-image';
 import type { NodeStatus } from './node-status';
+import { realtimeGrant } from './realtime';
 import { freeSubnets, nodeAddress } from './subnets';
 import { WaitTimeout, waitUntil } from './wait';
 
@@ -40,6 +41,12 @@ export interface ClusterOptions {
   /** totem.token and token_coefficient (ms); defaults 1000 and 250. */
   tokenMs?: number;
   tokenCoefficientMs?: number;
+  /**
+   * corosync at SCHED_RR 99 as on a host (default false: SCHED_OTHER, as a container gets it).
+   * Gives the containers CAP_SYS_NICE and, where the kernel asks for one, a real-time budget
+   * (lab/realtime.ts; may set the engine's cgroup budget, logged).
+   */
+  corosyncRealtime?: boolean;
   log?: Log;
 }
 
@@ -79,6 +86,8 @@ export class Cluster {
     readonly daemonArgs: string,
     nodes: readonly NodeIdentity[],
     private readonly owner: string,
+    /** corosync at real-time priority (ClusterOptions.corosyncRealtime). */
+    readonly corosyncRealtime = false,
   ) {
     this.nodes = [...nodes].sort((a, b) => a.nodeid - b.nodeid).map((n) => new ClusterNode(n, network));
   }
@@ -310,10 +319,11 @@ export class Cluster {
   }
 
   /** @internal create the volumes and containers of `ids` and start them (in parallel). */
-  async startNodes(ids: readonly NodeIdentity[], conf: string, authkey: Buffer, opts: { bare?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  async startNodes(ids: readonly NodeIdentity[], conf: string, authkey: Buffer, opts: { bare?: boolean; timeoutMs?: number; log?: Log } = {}): Promise<void> {
     const labels = clusterLabels(this.name, this.space, this.owner);
     // Loaded here: testcontainers takes a while to load, and status/exec/partition never need it.
     const { startNodeContainer } = await import('./node-container');
+    const realtime = this.corosyncRealtime ? await realtimeGrant(this.nodes.length, opts.log ?? quiet) : undefined;
     await Promise.all(
       ids.map(async (id) => {
         const volume = this.volumeName(id.name);
@@ -333,7 +343,9 @@ export class Cluster {
             [LABEL.subnet]: this.subnet,
             [LABEL.daemonArgs]: this.daemonArgs,
             ...(opts.bare ? { [LABEL.bare]: '1' } : {}),
+            ...(this.corosyncRealtime ? { [LABEL.realtime]: '1' } : {}),
           },
+          realtime,
           env: { PMXCFS_ARGS: this.daemonArgs, LAB_BARE_HOST: opts.bare ? '1' : '0', PMXCFS_DISABLE: '0' },
           files: opts.bare
             ? []
@@ -401,7 +413,8 @@ export async function attachCluster(name: string): Promise<Cluster | null> {
     ip: c.Labels[LABEL.ip]!,
     container: c.Names[0]!.replace(/^\//, ''),
   }));
-  return new Cluster(name, l[LABEL.space] ?? 'default', objectPrefix(name), l[LABEL.subnet]!, cs[0]!.Image, l[LABEL.daemonArgs] ?? '', nodes, l[LABEL.owner] ?? '');
+  return new Cluster(name, l[LABEL.space] ?? 'default', objectPrefix(name), l[LABEL.subnet]!, cs[0]!.Image, l[LABEL.daemonArgs] ?? '', nodes,
+    l[LABEL.owner] ?? '', l[LABEL.realtime] === '1');
 }
 
 export interface ClusterSummary {
@@ -523,11 +536,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     ip: nodeAddress(subnet, i + 1),
     container: `${network}-node${i + 1}`,
   }));
-  const cluster = new Cluster(name, space, network, subnet, image, daemonArgs, ids, owner);
+  const cluster = new Cluster(name, space, network, subnet, image, daemonArgs, ids, owner, opts.corosyncRealtime ?? false);
   log(`cluster ${name}: network ${network} ${subnet}, ${count} node(s), image ${image}`);
   try {
     const conf = renderCorosyncConf({ clusterName: name, configVersion: 1, nodes: ids, tokenMs: opts.tokenMs, tokenCoefficientMs: opts.tokenCoefficientMs });
-    await cluster.startNodes(ids, conf, randomBytes(256));
+    await cluster.startNodes(ids, conf, randomBytes(256), { log });
     log(`containers started in ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for quorum and /etc/pve`);
     await cluster.waitHealthy({ timeoutMs: opts.timeoutMs ?? 120_000 });
     log(`cluster ${name} healthy ${((Date.now() - t0) / 1000).toFixed(1)} s after the network was made`);

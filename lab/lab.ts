@@ -76,6 +76,8 @@ export interface UpOptions {
   build?: boolean;
   /** Label space of a newly started cluster (default "cli"). */
   space?: string;
+  /** corosync at real-time priority as on a host (default: as the running cluster, else false). */
+  corosyncRealtime?: boolean;
 }
 
 export interface UpResult {
@@ -102,7 +104,9 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   const existing = await attachCluster(name);
   const nodes = opts.nodes ?? existing?.nodes.length ?? 3;
   const daemonArgs = opts.daemonArgs ?? existing?.daemonArgs ?? '';
-  if (existing && !opts.recreate && existing.image === image && existing.daemonArgs === daemonArgs && existing.nodes.length === nodes) {
+  const corosyncRealtime = opts.corosyncRealtime ?? existing?.corosyncRealtime ?? false;
+  if (existing && !opts.recreate && existing.image === image && existing.daemonArgs === daemonArgs && existing.nodes.length === nodes &&
+    existing.corosyncRealtime === corosyncRealtime) {
     await existing.heal();
     for (const n of existing.nodes) {
       if (await existing.isBare(n.name)) await existing.recreateNode(n.name); // a replacement left by a test
@@ -121,7 +125,7 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     await removeCluster(name);
     phase('remove');
   }
-  const c = await startCluster({ name, nodes, image, daemonArgs, persistent: true, space: opts.space ?? 'cli', log, timeoutMs: opts.timeoutMs });
+  const c = await startCluster({ name, nodes, image, daemonArgs, corosyncRealtime, persistent: true, space: opts.space ?? 'cli', log, timeoutMs: opts.timeoutMs });
   phase('start');
   return { statuses: await c.status(), timings };
 }

@@ -15,6 +15,8 @@ export const LABEL = {
   ip: 'org.pmxcfs-ts.lab.ip',
   subnet: 'org.pmxcfs-ts.lab.subnet',
   daemonArgs: 'org.pmxcfs-ts.lab.daemon-args',
+  /** "1" when corosync runs at real-time priority as on a host (lab/realtime.ts). */
+  realtime: 'org.pmxcfs-ts.lab.corosync-realtime',
   /** "1" on a replacement machine that starts nothing (replaceNode). */
   bare: 'org.pmxcfs-ts.lab.bare',
   /** Hash of the inputs of the node image (image label; containers carry the one they run). */

@@ -4,6 +4,7 @@
 // subclasses: the FUSE device, the named volume for config.db and the fixed address on the cluster
 // network. Ryuk is off (no registry image can be pulled here): clusters are removed by label instead.
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { RT_PERIOD_US } from './realtime';
 
 // testcontainers reads these when it starts a container; set defaults unless the user chose.
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
@@ -23,6 +24,8 @@ export interface NodeContainerSpec {
   /** The log line that says the entrypoint got going. */
   readyLog: RegExp;
   startupTimeoutMs: number;
+  /** corosync at SCHED_RR as on a host (lab/realtime.ts): the capability and real-time budget. */
+  realtime?: { capAdd: string[]; runtimeUs: number | null };
 }
 
 class NodeContainer extends GenericContainer {
@@ -42,6 +45,13 @@ class NodeContainer extends GenericContainer {
     this.hostConfig.Devices = [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }];
     this.hostConfig.Mounts = [{ Type: 'volume', Source: spec.volume, Target: '/var/lib/pve-cluster' }];
     this.hostConfig.RestartPolicy = { Name: 'no' };
+    if (spec.realtime) {
+      this.withAddedCapabilities(...spec.realtime.capAdd);
+      if (spec.realtime.runtimeUs !== null) {
+        this.hostConfig.CpuRealtimePeriod = RT_PERIOD_US;
+        this.hostConfig.CpuRealtimeRuntime = spec.realtime.runtimeUs;
+      }
+    }
     this.createOpts.StopTimeout = 20;
     this.createOpts.NetworkingConfig = { EndpointsConfig: { [spec.network]: { IPAMConfig: { IPv4Address: spec.ip } } } };
   }

@@ -22,6 +22,8 @@ export interface BenchOptions {
   vmidBase: number;
   /** Replicated figures on the Docker lab (issue 4, lab/bench/lab-mode.ts). */
   lab: boolean;
+  /** With --lab: corosync at real-time priority in the containers, as on a host (lab/realtime.ts). */
+  corosyncRealtime: boolean;
   /** Replicated figures on a namespace cluster of this machine (test/helpers/ns-cluster.ts). */
   ns: boolean;
   /** Client patterns to measure (fs-client.ts); default both. */
@@ -51,6 +53,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --client P       client pattern: sync (blocking syscalls), async (Node's thread pool) or both
                    (default both; each is compared only with the reference's figure of the same pattern)
   --lab            replicated figures on a 3-node lab cluster (lab/bench/lab-mode.ts)
+  --corosync-rt    with --lab: corosync at SCHED_RR 99 in the containers, as on a host and in the
+                   namespace cluster (default: SCHED_OTHER, as a container gets it)
   --ns             the same replicated figures on a 3-node namespace cluster of this machine
                    (real corosync knet, token 1000, token_coefficient 0; needs root)
   -h, --help       this text`;
@@ -62,7 +66,7 @@ function positiveInt(text: string | undefined): number | undefined {
 }
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  const options: BenchOptions = { runs: 3, seconds: 1, node: 'node1', vmidBase: 900_000, lab: false, ns: false, patterns: [...CLIENT_PATTERNS], help: false };
+  const options: BenchOptions = { runs: 3, seconds: 1, node: 'node1', vmidBase: 900_000, lab: false, corosyncRealtime: false, ns: false, patterns: [...CLIENT_PATTERNS], help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string | undefined => argv[++i];
@@ -73,6 +77,9 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         break;
       case '--lab':
         options.lab = true;
+        break;
+      case '--corosync-rt':
+        options.corosyncRealtime = true;
         break;
       case '--ns':
         options.ns = true;

@@ -127,7 +127,7 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
   const seconds = Math.max(options.seconds, 3); // rate runs on the lab: at least 3 s each
   log('bringing the lab up from the current dist/ (reused when it is running)');
   await heal();
-  await labUp({ log: (l) => log(l) });
+  await labUp({ log: (l) => log(l), corosyncRealtime: options.corosyncRealtime });
   await allDaemonsQuorate();
   await shell('node1', `rm -rf ${WORK} && mkdir -p ${WORK}`);
   const figures: LabFigure[] = [];
@@ -163,7 +163,8 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
     await shell('node1', `rm -rf ${WORK}`).catch(() => undefined);
   }
 
-  process.stdout.write(`\npmxcfs-ts on the Docker lab (3 nodes, corosync knet, token 1000 ms): median of ${options.runs} run(s), ` +
+  const policy = (await (await labCluster()).node('node1').corosyncPolicy()) ?? 'unknown';
+  process.stdout.write(`\npmxcfs-ts on the Docker lab (3 nodes, corosync knet at ${policy}, token 1000 ms): median of ${options.runs} run(s), ` +
     `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = issue 10's three-node figures of the same client pattern\n\n${labTable(figures)}\n\n${spans}`);
   if (options.json !== undefined) {
     fs.writeFileSync(options.json, `${JSON.stringify({ date: new Date().toISOString(), command: ['npm', 'run', 'bench', '--', ...argv].join(' '),

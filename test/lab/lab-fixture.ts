@@ -25,7 +25,7 @@ const log = (l: string): void => {
  * `npm run lab -- up` (apt packages, dockerd, the base image) for a fresh CI machine.
  */
 export async function ensureLab(): Promise<NodeStatus[]> {
-  return (await labUp({ log, nodes: 3, space: 'e2e' })).statuses;
+  return (await labUp({ log, nodes: 3, space: 'e2e', corosyncRealtime: false })).statuses;
 }
 
 /** The suite's cluster object (after ensureLab), for the library's own API. */

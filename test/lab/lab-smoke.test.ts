@@ -27,6 +27,10 @@ describe('lab smoke', () => {
     }
   });
 
+  it('runs corosync as a container gets it by default: SCHED_OTHER (corosyncRealtime off)', async () => {
+    for (const n of c.nodes) expect(await n.corosyncPolicy(), n.name).toBe('SCHED_OTHER');
+  });
+
   it('has /etc/pve mounted by pmxcfs-ts on each node', () => {
     for (const s of initial) {
       expect(s.daemonPid, `${s.node} daemon`).not.toBeNull();
