@@ -4,16 +4,38 @@
  * corosync knet, token 1000, token_coefficient 0), then node1's latency spans. The probe runs on the
  * host against node1's mount (the same lab-probe.ts the Docker lab pipes into its containers).
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { requestControl } from '../../src/cli/control-client';
 import { renderSpans } from '../../src/cli/status-command';
-import { NsCluster } from '../ns-cluster';
+import { NsCluster, type NsNode } from '../ns-cluster';
+import { policyOfChrt } from '../realtime';
 import type { BenchOptions } from './args';
 import { labTable, replicatedWriteFigures, type ProbeRunner } from './replicated';
 
 const PROBE = path.join(__dirname, 'lab-probe.js');
+const FLOOR = path.join(__dirname, 'cpg-floor.js');
+
+/** corosync's scheduling policy on a node ("SCHED_RR 99"), as chrt reports it. */
+function corosyncPolicy(node: NsNode): string {
+  const pid = node.corosync?.pid;
+  if (pid === undefined) return 'unknown';
+  return policyOfChrt(spawnSync('chrt', ['-p', String(pid)], { encoding: 'utf8' }).stdout ?? '') ?? 'unknown';
+}
+
+/** What corosync alone allows: K messages of 1 KiB one at a time from node1, no file system (cpg-floor.ts). */
+async function corosyncFloor(node: NsNode, perOp: number, seconds: number): Promise<string> {
+  const r = await node.run(process.execPath, [FLOOR, String(perOp), String(seconds)]);
+  const line = r.out.split('\n').filter((l) => l.startsWith('{')).pop() ?? '';
+  try {
+    const j = JSON.parse(line) as { ok: boolean; perSecond?: number; p50Ms?: number; error?: string };
+    if (!j.ok || j.perSecond === undefined || j.p50Ms === undefined) return `failed: ${j.error ?? line}`;
+    return `${Math.round(j.perSecond).toLocaleString('en-US')} /s, p50 ${j.p50Ms.toFixed(2)} ms`;
+  } catch {
+    return `failed: ${r.out.trim().slice(-200)}`;
+  }
+}
 const log = (s: string): void => void process.stderr.write(`bench --ns: ${s}\n`);
 
 const runProbe: ProbeRunner = (cmd, args) =>
@@ -42,10 +64,17 @@ export async function runNsBench(options: BenchOptions): Promise<number> {
   const cluster = await NsCluster.create({ nodes: 3 });
   let spans = '';
   let figures;
+  let floors = '';
+  let policy = 'unknown';
   try {
     const node1 = cluster.nodes[0]!;
+    policy = corosyncPolicy(node1);
     figures = await replicatedWriteFigures(runProbe,
       { dir: node1.p('bench-ns'), mount: node1.mnt, runs: options.runs, seconds, patterns: options.patterns }, log);
+    log('corosync alone: 3 and 2 messages one at a time from node1 (cpg-floor.ts)');
+    floors = `corosync alone, no file system (lab/bench/cpg-floor.ts on node1, 1 KiB messages, one at a time, ${seconds} s each):\n` +
+      `  3 messages per operation (as an atomic write: CREATE, WRITE, RENAME)  ${await corosyncFloor(node1, 3, seconds)}\n` +
+      `  2 messages per operation (as a lock pair: MKDIR, RMDIR)               ${await corosyncFloor(node1, 2, seconds)}\n\n`;
     const answer = await requestControl(node1.controlSocket, { cmd: 'status', logLines: 0 }, 10_000);
     if (answer.ok && answer.response.ok && 'status' in answer.response && answer.response.status.writeSpans !== undefined) {
       spans = `${renderSpans(answer.response.status.writeSpans).join('\n')}\n`;
@@ -53,8 +82,8 @@ export async function runNsBench(options: BenchOptions): Promise<number> {
   } finally {
     await cluster.destroy();
   }
-  process.stdout.write(`\npmxcfs-ts on a namespace cluster (3 nodes, corosync knet, token 1000 ms, token_coefficient 0): median of ${options.runs} run(s), ` +
+  process.stdout.write(`\npmxcfs-ts on a namespace cluster (3 nodes, corosync knet at ${policy}, token 1000 ms, token_coefficient 0): median of ${options.runs} run(s), ` +
     `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; C pmxcfs = issue 10's three-node figures of the same client pattern\n\n` +
-    `${labTable(figures)}\n\nnode1 ${spans}`);
+    `${labTable(figures)}\n\n${floors}node1 ${spans}`);
   return 0;
 }
