@@ -10,6 +10,7 @@ import * as path from 'path';
 import { requestControl } from '../../src/cli/control-client';
 import { renderSpans } from '../../src/cli/status-command';
 import { NsCluster, type NsNode } from '../ns-cluster';
+import { cpuMs } from './proc-cpu';
 import { policyOfChrt } from '../realtime';
 import type { BenchOptions } from './args';
 import { labTable, replicatedWriteFigures, type ProbeRunner } from './replicated';
@@ -22,6 +23,31 @@ function corosyncPolicy(node: NsNode): string {
   const pid = node.corosync?.pid;
   if (pid === undefined) return 'unknown';
   return policyOfChrt(spawnSync('chrt', ['-p', String(pid)], { encoding: 'utf8' }).stdout ?? '') ?? 'unknown';
+}
+
+/**
+ * CPU per atomic write of every daemon and corosync: one more sync run of `seconds` on node1, with
+ * each process's utime+stime read before and after (/proc/PID/stat).
+ */
+async function cpuPerWrite(cluster: NsCluster, dir: string, seconds: number): Promise<string> {
+  const procs = cluster.nodes.flatMap((n) => [
+    { kind: 'corosync', pid: n.corosync?.pid },
+    { kind: 'daemon', pid: n.daemon?.pid },
+  ]).filter((p): p is { kind: string; pid: number } => p.pid !== undefined);
+  const before = procs.map((p) => cpuMs(p.pid));
+  const r = await runProbe('atomic', { dir, seconds, client: 'sync' });
+  const ops = Number(r.ops);
+  const per = procs.map((p, i) => {
+    const a = before[i];
+    const b = cpuMs(p.pid);
+    return { kind: p.kind, ms: a === null || b === null || !(ops > 0) ? NaN : (b - a) / ops };
+  });
+  const line = (kind: string): string => {
+    const xs = per.filter((p) => p.kind === kind).map((p) => p.ms);
+    return `${xs.reduce((s, x) => s + x, 0).toFixed(2)} ms (${xs.map((x) => x.toFixed(2)).join(' / ')})`;
+  };
+  return `CPU per atomic write (sync client, one ${seconds} s run, ${Math.round(Number(r.perSecond))} writes/s; node1 / node2 / node3):\n` +
+    `  corosync  ${line('corosync')}\n  daemons   ${line('daemon')}\n\n`;
 }
 
 /** What corosync alone allows: K messages of 1 KiB one at a time from node1, no file system (cpg-floor.ts). */
@@ -71,8 +97,10 @@ export async function runNsBench(options: BenchOptions): Promise<number> {
     policy = corosyncPolicy(node1);
     figures = await replicatedWriteFigures(runProbe,
       { dir: node1.p('bench-ns'), mount: node1.mnt, runs: options.runs, seconds, patterns: options.patterns }, log);
+    log('CPU per atomic write: one more sync run on node1');
+    floors = await cpuPerWrite(cluster, node1.p('bench-ns'), seconds);
     log('corosync alone: 3 and 2 messages one at a time from node1 (cpg-floor.ts)');
-    floors = `corosync alone, no file system (lab/bench/cpg-floor.ts on node1, 1 KiB messages, one at a time, ${seconds} s each):\n` +
+    floors += `corosync alone, no file system (lab/bench/cpg-floor.ts on node1, 1 KiB messages, one at a time, ${seconds} s each):\n` +
       `  3 messages per operation (as an atomic write: CREATE, WRITE, RENAME)  ${await corosyncFloor(node1, 3, seconds)}\n` +
       `  2 messages per operation (as a lock pair: MKDIR, RMDIR)               ${await corosyncFloor(node1, 2, seconds)}\n\n`;
     const answer = await requestControl(node1.controlSocket, { cmd: 'status', logLines: 0 }, 10_000);
