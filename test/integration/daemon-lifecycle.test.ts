@@ -281,6 +281,26 @@ describe('daemon mode', () => {
     expect(rows.stdout.trim()).toBe('a.cfg');
   });
 
+  it('without -f, a pid file that cannot be written: a warning, exit 0, the daemon runs (as the reference)', async () => {
+    const dir = tempDir();
+    const mnt = join(dir, 'mnt');
+    fs.mkdirSync(join(dir, 'pmxcfs.pid')); // rename onto a directory fails
+    const r = spawnSync(process.execPath, [MAIN_JS, '-l', '--mount', mnt, '--db', join(dir, 'config.db'), '--nodename', 'node1'], {
+      encoding: 'utf8',
+    });
+    const status = spawnSync(process.execPath, [MAIN_JS, 'status', '--json', '--db', join(dir, 'config.db'), '--mount', mnt], { encoding: 'utf8' });
+    const pid = (JSON.parse(status.stdout) as { status: { pid: number } }).status.pid;
+    try {
+      expect(r.stderr).toContain(`unable to write pid file (daemon pid ${pid})`);
+      expect(r.status).toBe(0);
+      expect(isMounted(mnt)).toBe(true);
+      expect(fs.readdirSync(dir).filter((n) => n.startsWith('pmxcfs.pid.tmp'))).toEqual([]);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await waitUntil('the daemon to unmount', () => (isMounted(mnt) ? undefined : true));
+    }
+  });
+
   it('without -f, a failing start reports the error and exits 255', () => {
     const dir = tempDir();
     fs.writeFileSync(join(dir, 'config.db'), 'not a database at all, definitely not one'.repeat(200));
