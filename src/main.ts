@@ -4,7 +4,7 @@
  */
 import { closeSync, writeSync } from 'node:fs';
 import { daemonize } from './daemon/daemonize';
-import { parseArgs } from './daemon/options';
+import { parseArgs, withAbsolutePaths, type DaemonOptions } from './daemon/options';
 import { runDaemon, StartupError } from './daemon/start';
 import { runStatusCommand } from './cli/status-command';
 
@@ -20,8 +20,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`pmxcfs-ts: ${parsed.message}\n`);
     return 255;
   }
-  const o = parsed.options;
-  if (!o.foreground) return daemonize(__filename, argv, o.db);
+  // The daemonized process runs in `/`: relative paths are the caller's, resolved here.
+  let o: DaemonOptions;
+  try {
+    o = withAbsolutePaths(parsed.options, () => process.cwd());
+  } catch (e) {
+    process.stderr.write(`pmxcfs-ts: cannot resolve a relative path: ${(e as Error).message}\n`);
+    return 255;
+  }
+  if (!o.foreground) return daemonize(__filename, o);
   try {
     await runDaemon(o);
     return 0;

@@ -5,8 +5,8 @@
  * that nobody serves the mount.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { parseArgs, type DaemonOptions } from './options';
+import { basename } from 'node:path';
+import { parseArgs, withAbsolutePaths, type DaemonOptions } from './options';
 
 export interface FuseServer {
   pid: number;
@@ -87,12 +87,5 @@ export function daemonOptionsOf(s: FuseServer): DaemonOptions | undefined {
   if (script < 0) return undefined;
   const parsed = parseArgs(s.argv.slice(script + 1));
   if (parsed.kind !== 'run') return undefined;
-  const base = s.cwd ?? '/';
-  const o = parsed.options;
-  return {
-    ...o,
-    db: resolve(base, o.db),
-    mount: resolve(base, o.mount),
-    ...(o.controlSocket === undefined ? {} : { controlSocket: resolve(base, o.controlSocket) }),
-  };
+  return withAbsolutePaths(parsed.options, () => s.cwd ?? '/');
 }

@@ -4,6 +4,7 @@
  * ("too many arguments", exit status 255 like the reference's exit(-1)).
  */
 import { hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
 
 export const DEFAULT_MOUNT = '/etc/pve';
 export const DEFAULT_DB = '/var/lib/pve-cluster/config.db';
@@ -115,4 +116,36 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   if (o.nodename === '' || o.nodename.includes('/')) return { kind: 'error', message: `invalid node name '${o.nodename}'` };
   if (o.readyFd !== undefined && !(o.readyFd > 2)) return { kind: 'error', message: 'invalid --ready-fd' };
   return { kind: 'run', options: o };
+}
+
+/** The value of --rrdcached-socket that means "no rrdcached": a keyword, not a path. */
+export const NO_RRDCACHED = 'none';
+
+/**
+ * The options with every path made absolute against the directory `cwd()` returns (asked only when a
+ * path is relative: process.cwd() throws when that directory was removed). The daemonized process
+ * runs in `/`, so relative paths must be resolved in the caller's directory before it starts.
+ */
+export function withAbsolutePaths(o: DaemonOptions, cwd: () => string): DaemonOptions {
+  const abs = (p: string): string => (isAbsolute(p) ? resolve(p) : resolve(cwd(), p));
+  const r: DaemonOptions = { ...o, mount: abs(o.mount), db: abs(o.db) };
+  if (o.corosyncConf !== undefined) r.corosyncConf = abs(o.corosyncConf);
+  if (o.controlSocket !== undefined) r.controlSocket = abs(o.controlSocket);
+  if (o.rrdDir !== undefined) r.rrdDir = abs(o.rrdDir);
+  if (o.rrdcachedSocket !== undefined && o.rrdcachedSocket !== NO_RRDCACHED) r.rrdcachedSocket = abs(o.rrdcachedSocket);
+  return r;
+}
+
+/** A command line that parseArgs turns back into `o` (without the internal --ready-fd). */
+export function toArgv(o: DaemonOptions): string[] {
+  const argv: string[] = [];
+  if (o.foreground) argv.push('-f');
+  if (o.local) argv.push('-l');
+  if (o.debug) argv.push('-d');
+  argv.push(`--mount=${o.mount}`, `--db=${o.db}`, `--nodename=${o.nodename}`);
+  if (o.corosyncConf !== undefined) argv.push(`--corosync-conf=${o.corosyncConf}`);
+  if (o.controlSocket !== undefined) argv.push(`--control-socket=${o.controlSocket}`);
+  if (o.rrdDir !== undefined) argv.push(`--rrd-dir=${o.rrdDir}`);
+  if (o.rrdcachedSocket !== undefined) argv.push(`--rrdcached-socket=${o.rrdcachedSocket}`);
+  return argv;
 }

@@ -1,5 +1,5 @@
 /** The pid file (spec §1): /var/run/pve-cluster.pid for the default database, else <dbdir>/pmxcfs.pid. */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_DB } from './options';
 
@@ -11,5 +11,10 @@ export function pidFilePath(db: string): string {
 export function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.tmp.${process.pid}`;
   writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
-  renameSync(tmp, file);
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

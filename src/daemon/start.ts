@@ -14,7 +14,7 @@ import { createClock } from './clock';
 import { importHostCorosyncConf } from './corosync-import';
 import { acquireLockFile } from './flock';
 import { Logger } from './logger';
-import type { DaemonOptions } from './options';
+import { NO_RRDCACHED, type DaemonOptions } from './options';
 import { pidFilePath } from './pidfile';
 import { ensureWwwDataGroup } from './system-setup';
 import { prepareMountPoint } from './mount-point';
@@ -99,7 +99,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     // RRD samples from SET_STATUS and from peers are written here (librrd missing: logged, not fatal).
     rrd = new RrdWriter({
       dir: o.rrdDir,
-      rrdcachedSocket: o.rrdcachedSocket === 'none' ? null : o.rrdcachedSocket,
+      rrdcachedSocket: o.rrdcachedSocket === NO_RRDCACHED ? null : o.rrdcachedSocket,
       log: (prio, msg) => logger.log('status', prio, msg),
     });
     running = await createBackend(mode, { memdb, nodename: o.nodename, starttime, clock, logger, hostCorosyncConf: o.corosyncConf, rrd });

@@ -16,6 +16,7 @@ import {
   FATTR_UID,
   FOPEN_DIRECT_IO,
   MKDIR_IN_SIZE,
+  MKNOD_IN_SIZE,
   Opcode,
   RENAME_IN_SIZE,
   SETATTR_IN_SIZE,
@@ -65,12 +66,15 @@ export function kernelAttr(ino: number, st: FuseStat): KernelAttr {
   return { ino, ...st };
 }
 
+/** The requests whose reply carries an entry that counts a node reference. */
+const ENTRY_REPLIES: ReadonlySet<number> = new Set([Opcode.LOOKUP, Opcode.MKDIR, Opcode.MKNOD, Opcode.CREATE]);
+
 /**
- * A LOOKUP, MKDIR or CREATE reply the kernel did not take: the node reference counted for it is
- * taken back (as libfuse does), else the node would stay in the table for good.
+ * A LOOKUP, MKDIR, MKNOD or CREATE reply the kernel did not take: the node reference counted for it
+ * is taken back (as libfuse does), else the node would stay in the table for good.
  */
 export function forgetUndelivered(nodes: NodeTable, h: InHeader, body: Buffer): void {
-  if (h.opcode !== Opcode.LOOKUP && h.opcode !== Opcode.MKDIR && h.opcode !== Opcode.CREATE) return;
+  if (!ENTRY_REPLIES.has(h.opcode)) return;
   if (body.length < 8) return;
   nodes.forget(Number(body.readBigUInt64LE(0)), 1);
 }
@@ -197,7 +201,13 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     },
     [Opcode.SYMLINK]: () => fs.symlink(),
     [Opcode.LINK]: () => fs.link(),
-    [Opcode.MKNOD]: () => -Errno.EPERM,
+    [Opcode.MKNOD]: (h, body) => {
+      if (body.length < MKNOD_IN_SIZE) return -Errno.EINVAL;
+      const c = child(h.nodeid, body, MKNOD_IN_SIZE, true);
+      if (typeof c === 'number') return c;
+      const mode = body.readUInt32LE(0);
+      return nameChange({ op: 'create', path: c.path }, () => fs.mknod(c.path, mode)).then((r) => (r < 0 ? r : entry(h.nodeid, c.name, c.path)));
+    },
     [Opcode.MKDIR]: (h, body) => {
       const c = child(h.nodeid, body, MKDIR_IN_SIZE, true);
       if (typeof c === 'number') return c;

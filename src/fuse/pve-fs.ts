@@ -8,7 +8,7 @@ import type { StatFs } from '../memdb/memdb';
 import { isLockDir } from '../memdb/paths';
 import { DT_DIR, entrySize, type FsOp } from '../memdb/types';
 import type { Clock, FsBackend } from '../daemon/backend';
-import { acceptedChmodMode, buildStat, permissionBits, type FuseStat } from './attributes';
+import { S_IFMT, S_IFREG, acceptedChmodMode, buildStat, permissionBits, type FuseStat } from './attributes';
 import { WriteBuffers } from './write-buffer';
 import {
   STATUS_FILE_NAMES,
@@ -217,10 +217,17 @@ export class PveFs {
   // ---- tree mutations ----------------------------------------------------------------------
 
   async create(fusePath: string): Promise<number> {
-    const path = this.mutablePath(resolvePath(fusePath));
-    if (typeof path === 'number') return path;
-    const r = await this.submit({ kind: 'create', path });
+    const r = await this.createFile(fusePath);
     return r < 0 ? r : this.newHandle(null);
+  }
+
+  /**
+   * mknod(2): only regular files exist here, created as by create (what libfuse does for the
+   * reference, which has create but no mknod); every other kind is ENOSYS, as there.
+   */
+  async mknod(fusePath: string, mode: number): Promise<number> {
+    if ((mode & S_IFMT) !== S_IFREG) return -Errno.ENOSYS;
+    return this.createFile(fusePath);
   }
 
   async mkdir(fusePath: string): Promise<number> {
@@ -290,6 +297,12 @@ export class PveFs {
     const r = await this.buffers.flush(path);
     if (r < 0) return r;
     return this.submit({ kind: 'delete', path });
+  }
+
+  private async createFile(fusePath: string): Promise<number> {
+    const path = this.mutablePath(resolvePath(fusePath));
+    if (typeof path === 'number') return path;
+    return this.submit({ kind: 'create', path });
   }
 
   private async flushBoth(a: string, b: string): Promise<number> {

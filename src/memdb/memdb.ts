@@ -488,9 +488,10 @@ export class MemDb {
     const cfg = parseGuestConfigParts(p.parts);
     if (cfg !== undefined && this.vms.registeredElsewhere(cfg)) return -Errno.EEXIST;
     const existing = p.dir.children!.get(p.base);
+    // A directory answers ENOTDIR before the create's EEXIST, as in the reference.
+    if (existing !== undefined && existing.type !== DT_REG) return -Errno.ENOTDIR;
     if (create && existing !== undefined) return -Errno.EEXIST;
     if (!create && existing === undefined) return -Errno.ENOENT;
-    if (existing !== undefined && existing.type !== DT_REG) return -Errno.ENOTDIR;
 
     const version = this.root.version + 1;
     const oldData = existing?.data ?? null;

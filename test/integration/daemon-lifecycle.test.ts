@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   MAIN_JS,
@@ -246,6 +246,59 @@ describe('daemon mode', () => {
       await waitUntil('the daemon to unmount', () => (isMounted(mnt) ? undefined : true));
     }
     await waitUntil('the pid file to go', () => (fs.existsSync(join(dir, 'pmxcfs.pid')) ? undefined : true));
+  });
+
+  it('without -f: relative path options are taken from the caller\'s directory, not the daemon\'s /', async () => {
+    const dir = tempDir();
+    // Names unique to this run: a daemon that resolved them against / must not hit anything real.
+    const tag = basename(dir);
+    const rel = { mnt: `mnt-${tag}`, db: `state-${tag}/config.db`, socket: `ctl-${tag}.sock` };
+    const r = spawnSync(
+      process.execPath,
+      [MAIN_JS, '-l', '--mount', rel.mnt, `--db=${rel.db}`, '--nodename', 'node1', '--control-socket', rel.socket, '--rrdcached-socket', 'none'],
+      { encoding: 'utf8', cwd: dir },
+    );
+    const mnt = join(dir, rel.mnt);
+    const pidFile = join(dir, `state-${tag}`, 'pmxcfs.pid');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    expect(pid).toBeGreaterThan(0);
+    try {
+      expect(isMounted(mnt)).toBe(true);
+      fs.writeFileSync(join(mnt, 'a.cfg'), 'relative\n');
+      const status = spawnSync(process.execPath, [MAIN_JS, 'status', '--json', '--socket', join(dir, rel.socket), '--mount', mnt], {
+        encoding: 'utf8',
+      });
+      expect(status.status).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ mount: { path: mnt, responsive: true }, status: { mount: mnt, db: join(dir, rel.db) } });
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await waitUntil('the daemon to unmount', () => (isMounted(mnt) ? undefined : true));
+    }
+    await waitUntil('the pid file to go', () => (fs.existsSync(pidFile) ? undefined : true));
+    const rows = spawnSync('sqlite3', [join(dir, rel.db), "SELECT name FROM tree WHERE name = 'a.cfg';"], { encoding: 'utf8' });
+    expect(rows.stdout.trim()).toBe('a.cfg');
+  });
+
+  it('without -f, a pid file that cannot be written: a warning, exit 0, the daemon runs (as the reference)', async () => {
+    const dir = tempDir();
+    const mnt = join(dir, 'mnt');
+    fs.mkdirSync(join(dir, 'pmxcfs.pid')); // rename onto a directory fails
+    const r = spawnSync(process.execPath, [MAIN_JS, '-l', '--mount', mnt, '--db', join(dir, 'config.db'), '--nodename', 'node1'], {
+      encoding: 'utf8',
+    });
+    const status = spawnSync(process.execPath, [MAIN_JS, 'status', '--json', '--db', join(dir, 'config.db'), '--mount', mnt], { encoding: 'utf8' });
+    const pid = (JSON.parse(status.stdout) as { status: { pid: number } }).status.pid;
+    try {
+      expect(r.stderr).toContain(`unable to write pid file (daemon pid ${pid})`);
+      expect(r.status).toBe(0);
+      expect(isMounted(mnt)).toBe(true);
+      expect(fs.readdirSync(dir).filter((n) => n.startsWith('pmxcfs.pid.tmp'))).toEqual([]);
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await waitUntil('the daemon to unmount', () => (isMounted(mnt) ? undefined : true));
+    }
   });
 
   it('without -f, a failing start reports the error and exits 255', () => {

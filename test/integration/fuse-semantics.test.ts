@@ -12,6 +12,13 @@ let d: DaemonHandle;
 let M: string;
 const p = (rel: string) => join(M, rel);
 const perm = (rel: string) => fs.lstatSync(p(rel)).mode & 0o7777;
+/** mknod(2) of `rel` with file type `type` (a Python stat constant): 'ok' or the errno name. */
+function mknod(rel: string, type: 'S_IFREG' | 'S_IFIFO'): string {
+  const script = 'import errno,os,stat,sys\ntry:\n os.mknod(sys.argv[1], 0o644 | getattr(stat, sys.argv[2]))\n print("ok")\nexcept OSError as e:\n print(errno.errorcode[e.errno])\n';
+  const r = spawnSync('python3', ['-c', script, p(rel), type], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
 
 beforeAll(async () => {
   d = await startDaemon();
@@ -146,10 +153,32 @@ describe('errno rules', () => {
     expect(errnoOf(() => fs.rmdirSync(p('d1')))).toBe('ENOTEMPTY');
   });
 
-  it('link EPERM, symlink ENOSYS, mknod of a fifo fails', () => {
+  it('link EPERM, symlink ENOSYS, mknod of a fifo ENOSYS; mknod of a regular file creates it', () => {
     expect(errnoOf(() => fs.linkSync(p('d1/f'), p('d1/hard')))).toBe('EPERM');
     expect(errnoOf(() => fs.symlinkSync('f', p('d1/sym')))).toBe('ENOSYS');
     expect(fs.existsSync(p('d1/hard'))).toBe(false);
+    // Node has no mknod: Python's os.mknod is the syscall as is.
+    expect(mknod('d1/fifo', 'S_IFIFO')).toBe('ENOSYS');
+    expect(fs.existsSync(p('d1/fifo'))).toBe(false);
+    expect(mknod('d1/reg', 'S_IFREG')).toBe('ok');
+    const st = fs.statSync(p('d1/reg'));
+    expect(st.isFile()).toBe(true);
+    expect(st.size).toBe(0);
+    expect(st.mode & 0o7777).toBe(0o640); // the mode asked for is ignored, as for create
+    fs.unlinkSync(p('d1/reg'));
+  });
+
+  it('creating over an existing name is answered by the kernel: EEXIST, EISDIR for O_CREAT on a directory', () => {
+    // These never reach the daemon (the kernel knows the name); the daemon's own answers for the
+    // requests it can still get (a name it does not know yet) are in test/unit/fuse/kernel-ops.test.ts.
+    expect(errnoOf(() => fs.openSync(p('d1'), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY))).toBe('EEXIST');
+    expect(errnoOf(() => fs.openSync(p('d1'), fs.constants.O_CREAT | fs.constants.O_WRONLY))).toBe('EISDIR');
+    expect(mknod('d1', 'S_IFREG')).toBe('EEXIST');
+    expect(mknod('d1/f', 'S_IFREG')).toBe('EEXIST');
+    expect(errnoOf(() => fs.mkdirSync(p('d1/f')))).toBe('EEXIST');
+    expect(errnoOf(() => fs.symlinkSync('x', p('d1')))).toBe('EEXIST');
+    expect(fs.statSync(p('d1')).isDirectory()).toBe(true);
+    expect(fs.statSync(p('d1/f')).isFile()).toBe(true);
   });
 
   it('virtual names: unlink/rename/mkdir/create on them EACCES', () => {

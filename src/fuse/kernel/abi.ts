@@ -99,6 +99,8 @@ export const STATFS_OUT_SIZE = 80;
 export const WRITE_OUT_SIZE = 8;
 /** Sizes of the fixed request parts that precede a name or data. */
 export const MKDIR_IN_SIZE = 8;
+/** fuse_mknod_in: mode, rdev, umask, padding (u32 each). */
+export const MKNOD_IN_SIZE = 16;
 export const CREATE_IN_SIZE = 16;
 export const RENAME_IN_SIZE = 8;
 export const WRITE_IN_SIZE = 40;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DB, DEFAULT_MOUNT, parseArgs } from '../../../src/daemon/options';
+import { DEFAULT_DB, DEFAULT_MOUNT, parseArgs, toArgv, withAbsolutePaths, type DaemonOptions } from '../../../src/daemon/options';
 import { pidFilePath } from '../../../src/daemon/pidfile';
 import { lookupGroupId } from '../../../src/daemon/system-setup';
 import { writeFileSync, mkdtempSync } from 'node:fs';
@@ -32,6 +32,52 @@ describe('parseArgs', () => {
     expect(parseArgs(['--bogus']).kind).toBe('error');
     expect(parseArgs(['--db']).kind).toBe('error');
     expect(parseArgs(['--help']).kind).toBe('help');
+  });
+});
+
+describe('path options of a daemonized start', () => {
+  const every: DaemonOptions = {
+    foreground: false,
+    local: true,
+    debug: true,
+    mount: 'mnt',
+    db: 'data/config.db',
+    nodename: 'n1',
+    corosyncConf: '../etc/corosync.conf',
+    controlSocket: 'run/x.sock',
+    rrdDir: './rrd',
+    rrdcachedSocket: 'rrdcached.sock',
+  };
+
+  it('every relative path is resolved against the given directory; the keyword none stays', () => {
+    expect(withAbsolutePaths(every, () => '/srv/pve')).toEqual({
+      ...every,
+      mount: '/srv/pve/mnt',
+      db: '/srv/pve/data/config.db',
+      corosyncConf: '/srv/etc/corosync.conf',
+      controlSocket: '/srv/pve/run/x.sock',
+      rrdDir: '/srv/pve/rrd',
+      rrdcachedSocket: '/srv/pve/rrdcached.sock',
+    });
+    expect(withAbsolutePaths({ ...every, rrdcachedSocket: 'none' }, () => '/srv').rrdcachedSocket).toBe('none');
+  });
+
+  it('absolute paths stay (normalised) and never ask for the directory', () => {
+    const noCwd = (): string => {
+      throw new Error('ENOENT: current directory removed');
+    };
+    const r = withAbsolutePaths({ ...every, mount: '/etc/pve/', db: '/var/lib/pve-cluster//config.db', corosyncConf: undefined, controlSocket: undefined, rrdDir: undefined, rrdcachedSocket: undefined }, noCwd);
+    expect(r).toMatchObject({ mount: '/etc/pve', db: '/var/lib/pve-cluster/config.db' });
+    expect(() => withAbsolutePaths(every, noCwd)).toThrow('current directory removed');
+  });
+
+  it('toArgv gives a command line that parses back to the same options', () => {
+    for (const o of [every, { ...every, local: false, debug: false, foreground: true, corosyncConf: undefined, rrdDir: undefined }]) {
+      const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+      expect(parseArgs(toArgv(o))).toEqual({ kind: 'run', options: defined });
+    }
+    const spaced = { ...every, mount: '/tmp/a b=c', db: '-x.db' };
+    expect(parseArgs(toArgv(spaced))).toEqual({ kind: 'run', options: spaced });
   });
 });
 

@@ -82,6 +82,14 @@ const cstr = (name: string | Buffer): Buffer => Buffer.concat([typeof name === '
 const mkdirBody = (name: string | Buffer): Buffer => Buffer.concat([Buffer.alloc(8), cstr(name)]);
 /** fuse_create_in (flags, mode, umask, open_flags) + name. */
 const createBody = (name: string | Buffer): Buffer => Buffer.concat([Buffer.alloc(16), cstr(name)]);
+/** fuse_mknod_in (mode, rdev, umask, padding) + name. */
+function mknodBody(mode: number, name: string): Buffer {
+  const fixed = Buffer.alloc(16);
+  fixed.writeUInt32LE(mode, 0);
+  return Buffer.concat([fixed, cstr(name)]);
+}
+const S_IFREG = 0o100000;
+const S_IFIFO = 0o010000;
 /** fuse_rename_in (newdir) + old name + new name. */
 function renameBody(newDir: number, from: string, to: string | Buffer): Buffer {
   const fixed = Buffer.alloc(8);
@@ -229,8 +237,44 @@ describe('CREATE, MKDIR and names', () => {
     expect(memdb.lookup('d/e')).toBeDefined();
   });
 
-  it('MKNOD EPERM, LINK EPERM, SYMLINK ENOSYS', async () => {
-    expect(await call(Opcode.MKNOD, ROOT, Buffer.concat([Buffer.alloc(16), cstr('p')]))).toBe(-Errno.EPERM);
+  it('CREATE over a directory: ENOTDIR (a request the kernel sends when its view of the name is stale)', async () => {
+    await ok(Opcode.MKDIR, ROOT, mkdirBody('d'));
+    const size = nodes.size;
+    expect(await call(Opcode.CREATE, ROOT, createBody('d'))).toBe(-Errno.ENOTDIR);
+    expect(nodes.size).toBe(size);
+    expect(memdb.lookup('d')!.type).toBe(4);
+    await createFile(ROOT, 'f');
+    expect(await call(Opcode.MKDIR, ROOT, mkdirBody('f'))).toBe(-Errno.EEXIST);
+  });
+
+  it('MKNOD of a regular file creates it as CREATE does and answers its entry', async () => {
+    const e = await ok(Opcode.MKNOD, ROOT, mknodBody(S_IFREG | 0o600, 'r.cfg'));
+    expect(e.length).toBe(ENTRY_OUT_SIZE);
+    expect(nodes.path(nodeIdOf(e))).toBe('/r.cfg');
+    expect(entryMode(e)).toBe(0o100640); // the mode asked for is ignored, as for CREATE
+    expect(memdb.lookup('r.cfg')).toMatchObject({ type: 8, data: null });
+    expect(submitted).toEqual([{ kind: 'create', path: 'r.cfg' }]);
+  });
+
+  it('MKNOD of a regular file over a directory ENOTDIR, over a file EEXIST, on a virtual name EACCES', async () => {
+    await ok(Opcode.MKDIR, ROOT, mkdirBody('d'));
+    await createFile(ROOT, 'f');
+    const size = nodes.size;
+    expect(await call(Opcode.MKNOD, ROOT, mknodBody(S_IFREG | 0o644, 'd'))).toBe(-Errno.ENOTDIR);
+    expect(await call(Opcode.MKNOD, ROOT, mknodBody(S_IFREG | 0o644, 'f'))).toBe(-Errno.EEXIST);
+    expect(await call(Opcode.MKNOD, ROOT, mknodBody(S_IFREG | 0o644, '.vmlist'))).toBe(-Errno.EACCES);
+    expect(nodes.size).toBe(size);
+  });
+
+  it('MKNOD of anything but a regular file: ENOSYS, nothing submitted; a short body EINVAL', async () => {
+    expect(await call(Opcode.MKNOD, ROOT, mknodBody(S_IFIFO | 0o644, 'p'))).toBe(-Errno.ENOSYS);
+    expect(await call(Opcode.MKNOD, ROOT, mknodBody(0o644, 'p'))).toBe(-Errno.ENOSYS);
+    expect(await call(Opcode.MKNOD, ROOT, Buffer.alloc(8))).toBe(-Errno.EINVAL);
+    expect(submitted).toEqual([]);
+    expect(memdb.readdir('')).toEqual([]);
+  });
+
+  it('LINK EPERM, SYMLINK ENOSYS', async () => {
     expect(await call(Opcode.LINK, ROOT, Buffer.concat([Buffer.alloc(8), cstr('l')]))).toBe(-Errno.EPERM);
     expect(await call(Opcode.SYMLINK, ROOT, Buffer.concat([cstr('l'), cstr('target')]))).toBe(-Errno.ENOSYS);
   });
@@ -442,7 +486,7 @@ describe('FORGET and BATCH_FORGET', () => {
 });
 
 describe('replies the kernel did not take', () => {
-  it('an undelivered LOOKUP or CREATE reply takes its node reference back; other opcodes change nothing', async () => {
+  it('an undelivered LOOKUP, CREATE or MKNOD reply takes its node reference back; other opcodes change nothing', async () => {
     const { id } = await createFile(ROOT, 'f');
     const lookupReply = await ok(Opcode.LOOKUP, ROOT, cstr('f'));
     forgetUndelivered(nodes, header(Opcode.LOOKUP, ROOT, 0), lookupReply);
@@ -452,6 +496,9 @@ describe('replies the kernel did not take', () => {
     forgetUndelivered(nodes, header(Opcode.CREATE, ROOT, 0), lookupReply);
     expect(nodes.path(id)).toBeUndefined();
     forgetUndelivered(nodes, header(Opcode.MKDIR, ROOT, 0), Buffer.alloc(4)); // short body ignored
+    const mknodReply = await ok(Opcode.MKNOD, ROOT, mknodBody(S_IFREG, 'm'));
+    forgetUndelivered(nodes, header(Opcode.MKNOD, ROOT, 0), mknodReply);
+    expect(nodes.path(nodeIdOf(mknodReply))).toBeUndefined();
   });
 });
 

@@ -56,9 +56,27 @@ describe('mkdir / create', () => {
     expect(create(db, 'file/f')).toBe(-E.ENOTDIR);
     expect(create(db, 'file')).toBe(-E.EEXIST);
     mkdir(db, 'd');
-    expect(create(db, 'd')).toBe(-E.EEXIST);
+    expect(create(db, 'd')).toBe(-E.ENOTDIR); // the reference checks the type before the create's EEXIST
     expect(create(db, '..')).toBe(-E.EACCES);
     expect(create(db, 'd/.')).toBe(-E.EACCES);
+  });
+
+  it('create over a directory: ENOTDIR and nothing changes; over a file EEXIST; mkdir over either EEXIST', () => {
+    const { db, store } = freshDb();
+    mkdir(db, 'd');
+    mkdir(db, 'd/sub');
+    putFile(db, 'd/f', 'keep');
+    const version = db.version;
+    const rows = new Map(store.rows);
+    expect(create(db, 'd')).toBe(-E.ENOTDIR);
+    expect(create(db, 'd/sub')).toBe(-E.ENOTDIR);
+    expect(create(db, 'd/f')).toBe(-E.EEXIST);
+    expect(mkdir(db, 'd/sub')).toBe(-E.EEXIST);
+    expect(mkdir(db, 'd/f')).toBe(-E.EEXIST);
+    expect(db.version).toBe(version);
+    expect(store.rows).toEqual(rows);
+    expect(db.readdir('d')).toEqual(['sub', 'f']);
+    expect(content(db, 'd/f')).toBe('keep');
   });
 
   it('a created file is empty and stores no data', () => {
