@@ -1,5 +1,7 @@
 // Membership changes under load: node3 is cut off and healed while node1 and node2 write as fast as
-// they can (their writes must all succeed: they never lose quorum, they only re-sync), and node3
+// they can (their writes must all succeed: they keep quorum, they only re-sync; only if a node's own
+// corosync says it left the primary component, starved on a loaded machine, may that node answer
+// EACCES meanwhile, as the reference does), and node3
 // writing while it is cut off gets EACCES for what it cannot commit — nothing hangs — and ends with
 // the majority's tree after the heal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,11 @@ import { expectAllOk, remoteFs, writeMany, writeManyContent, type WriteManySpec 
 
 const DIR = '/etc/pve/e2e-membership';
 const COUNT = 1200;
+
+/** How often the node's corosync has said it is outside the primary component (its container log). */
+async function quorumLosses(node: string): Promise<number> {
+  return ((await (await lab()).node(node).logs(1_000_000)).match(/within the non-primary component/g) ?? []).length;
+}
 
 async function filesIn(node: string): Promise<number> {
   return Number((await shIn(node, `ls ${DIR} | wc -l`)).stdout.trim()) || 0;
@@ -28,12 +35,13 @@ describe('membership changes during write storms', () => {
     await removeTree('node1', 'e2e-membership').catch(() => undefined);
   });
 
-  it('node3 cut off and healed while node1 and node2 write: every write succeeds, all converge', async () => {
+  it('node3 cut off and healed while node1 and node2 write: every write succeeds (EACCES only where the own corosync left the primary component), all converge', async () => {
     const tag = `majority-${Date.now()}`;
     const specs: [string, WriteManySpec][] = [
       ['node1', { dir: DIR, prefix: 'a1-', count: COUNT, tag }],
       ['node2', { dir: DIR, prefix: 'a2-', count: COUNT, tag }],
     ];
+    const lossesBefore = await Promise.all(specs.map(([node]) => quorumLosses(node)));
     const storm = Promise.all(specs.map(([node, spec]) => writeMany(node, spec)));
     await waitUntil('the storm under way', () => filesIn('node1'), (n) => n >= 200, { timeoutMs: 60_000, intervalMs: 100 });
     await (await lab()).partition(['node3']);
@@ -44,15 +52,26 @@ describe('membership changes during write storms', () => {
     const healedAt = await filesIn('node1');
     const results = await storm;
     console.log(`majority storm: node3 cut at ${cutAt} files, back at ${healedAt}; failed ${results.map((r) => r.failed.length).join('+')}`);
-    results.forEach((r, i) => expect(r.failed, `failed writes on ${specs[i]![0]}`).toEqual([]));
+    const lossesAfter = await Promise.all(specs.map(([node]) => quorumLosses(node)));
+    results.forEach((r, i) => {
+      const node = specs[i]![0];
+      expect(r.acked.length + r.failed.length, `answers on ${node}`).toBe(COUNT);
+      if (lossesAfter[i]! > lossesBefore[i]!) {
+        // Its corosync left the primary component (a starved corosync): EACCES is the right answer then.
+        console.log(`${node}: corosync left the primary component during the storm; ${r.failed.length} writes answered EACCES`);
+        expect([...new Set(r.failed.map((f) => f.code))].filter((c) => c !== 'EACCES'), `failure codes on ${node}`).toEqual([]);
+      } else {
+        expect(r.failed, `failed writes on ${node}`).toEqual([]);
+      }
+    });
 
     await (await lab()).waitHealthy({ timeoutMs: 60_000 });
     await waitDcdbSynced(NAMES, 3);
     await expectConverged(NAMES, 120_000);
     await expectMembersOnline(NAMES);
     for (const node of NAMES) {
-      const expected = specs.flatMap(([, spec]) =>
-        Array.from({ length: COUNT }, (_, i) => ({ path: `${spec.dir}/${spec.prefix}${i}`, data: writeManyContent(spec, i) })),
+      const expected = specs.flatMap(([, spec], k) =>
+        results[k]!.acked.map((i) => ({ path: `${spec.dir}/${spec.prefix}${i}`, data: writeManyContent(spec, i) })),
       );
       const got = await remoteFs(node, expected.map((e) => ({ op: 'read' as const, path: e.path })), 120_000);
       const wrong = got.filter((g, i) => g.data !== expected[i]!.data).map((g) => `${g.path}: ${g.code ?? 'content differs'}`);
