@@ -308,12 +308,22 @@ export class CpgGroup implements GroupTransport {
     this.safely('confchg', () => this.handler.confchg(plain(members), plain(left), plain(joined)));
   }
 
-  /** A handler that throws must not unwind into libcpg or the event loop. */
+  /**
+   * A handler that throws must not unwind into libcpg or the event loop. After a delivery or view
+   * change it threw on, the handler's state may miss that event, and the group would wait for it
+   * (a DFSM sync that never completes holds every member's writes): leave, so the others go on
+   * without us, and join again later with a fresh state (the handler hears `disconnected`).
+   */
   private safely(what: string, call: () => void): void {
     try {
       call();
     } catch (err) {
       this.log('error', `cpg ${this.groupName}: handler.${what} threw: ${describe(err)}`);
+      if (what === 'deliver' || what === 'confchg') {
+        this.log('error', `cpg ${this.groupName}: leaving the group to start over`);
+        // Not from inside cpg_dispatch: after this dispatch returns.
+        setImmediate(() => this.leave(true));
+      }
     }
   }
 }

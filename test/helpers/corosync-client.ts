@@ -58,6 +58,8 @@ const handler = {
   },
   deliver(from: GroupMember, data: Buffer) {
     delivered++;
+    // A handler bug, injected: the group must leave and come back rather than hang.
+    if (data.toString() === 'throw') throw new Error('injected handler failure');
     // A multicast from inside the delivery callback (the DFSM answers SYNC_START this way).
     if (data.toString() === 'ping') {
       void group!.mcast(Buffer.from('pong')).then((rc) => emit({ ev: 'pong-sent', rc }));

@@ -122,12 +122,27 @@ describe.skipIf(!corosyncAvailable())('corosync shell against a real corosync', 
     expect(done).toMatchObject({ sentOk: 10, received: 10, inOrder: true });
   });
 
+  it('a delivery the handler throws on makes it leave the group and join again; messages flow after', async () => {
+    const from = client.events.length;
+    const sent = await client.request({ cmd: 'mcast-one', text: 'throw' }, 'mcast-one-done');
+    expect(sent.rc).toBe(0);
+    const threw = await client.waitFor((e) => e.ev === 'log' && e.level === 'error' && String(e.message).includes('handler.deliver threw'), { from });
+    expect(String(threw.message)).toContain('injected handler failure');
+    const disconnected = await client.waitFor((e) => e.ev === 'disconnected', { from });
+    expect(disconnected.reason).toBe('left the group');
+    await client.waitFor((e) => e.ev === 'joined', { from });
+    const done = await client.request({ cmd: 'burst', count: 10, size: 10 }, 'burst-done');
+    expect(done).toMatchObject({ sentOk: 10, received: 10, inOrder: true });
+  });
+
   it('never crashed, and exits by itself after stop()', async () => {
     expect(client.events.filter((e: JsonEvent) => e.ev === 'fatal')).toEqual([]);
     await client.request({ cmd: 'stop' }, 'stopped');
     const exit = await client.exited;
     expect(exit).toEqual({ code: 0, signal: null });
-    const errors = client.events.filter((e) => e.ev === 'log' && e.level === 'error');
+    // Only the injected handler failure and the leave it caused.
+    const errors = client.events.filter((e) => e.ev === 'log' && e.level === 'error' &&
+      !String(e.message).includes('injected handler failure') && !String(e.message).includes('leaving the group to start over'));
     expect(errors).toEqual([]);
   });
 });
