@@ -55,9 +55,10 @@ async function corosyncFloor(node: NsNode, perOp: number, seconds: number): Prom
   const r = await node.run(process.execPath, [FLOOR, String(perOp), String(seconds)]);
   const line = r.out.split('\n').filter((l) => l.startsWith('{')).pop() ?? '';
   try {
-    const j = JSON.parse(line) as { ok: boolean; perSecond?: number; p50Ms?: number; error?: string };
+    const j = JSON.parse(line) as { ok: boolean; perSecond?: number; p50Ms?: number; cpuUsPerMessage?: number; error?: string };
     if (!j.ok || j.perSecond === undefined || j.p50Ms === undefined) return `failed: ${j.error ?? line}`;
-    return `${Math.round(j.perSecond).toLocaleString('en-US')} /s, p50 ${j.p50Ms.toFixed(2)} ms`;
+    const cpu = j.cpuUsPerMessage === undefined ? '' : `, the client's CPU ${j.cpuUsPerMessage.toFixed(0)} µs per message`;
+    return `${Math.round(j.perSecond).toLocaleString('en-US')} /s, p50 ${j.p50Ms.toFixed(2)} ms${cpu}`;
   } catch {
     return `failed: ${r.out.trim().slice(-200)}`;
   }
