@@ -77,8 +77,9 @@ function compareMembers(a: GroupMember, b: GroupMember): number {
   return a.nodeid - b.nodeid || a.pid - b.pid;
 }
 
+/** An epoch as the reference's logs print it: nodeid/pid/counter in hex, so mixed clusters' logs read alike. */
 function fmtEpoch(e: SyncEpoch): string {
-  return `${e.epoch}/${e.nodeid}/${(e.time >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+  return `${e.nodeid}/${e.pid}/${(e.epoch >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
 export class Dfsm<E = never> {
