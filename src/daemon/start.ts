@@ -106,7 +106,7 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
 
     const mountError = await prepareMountPoint(o.mount, (msg) => logger.log('main', 'notice', msg));
     if (mountError !== null) fail(mountError);
-    const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger, clock, startTime: starttime });
+    const fs = new PveFs({ backend: running.backend, nodename: o.nodename, gid, debug: logger });
     // Listen for SIGTERM/SIGINT before mounting: one that comes while the rest starts up must end in
     // a clean unmount, not in Node's default exit that leaves a dead mount behind.
     const terminated = waitForTermination();

@@ -7,7 +7,7 @@ import { Errno } from '../memdb/errno';
 import type { StatFs } from '../memdb/memdb';
 import { isLockDir } from '../memdb/paths';
 import { DT_DIR, entrySize, type FsOp } from '../memdb/types';
-import type { Clock, FsBackend } from '../daemon/backend';
+import type { FsBackend } from '../daemon/backend';
 import { S_IFMT, S_IFREG, acceptedChmodMode, buildStat, permissionBits, type FuseStat } from './attributes';
 import { WriteBuffers } from './write-buffer';
 import {
@@ -26,15 +26,15 @@ import {
   type DebugSwitch,
 } from './status-files';
 
+/** The times of the symlinks and status files: the reference fills in none (1970-01-01). */
+const VIRTUAL_MTIME = 0;
+
 export interface PveFsOptions {
   backend: FsBackend;
   nodename: string;
   /** gid of group www-data: the group of every file. */
   gid: number;
   debug: DebugSwitch;
-  clock: Clock;
-  /** Start time (s), the times shown for the virtual symlinks. */
-  startTime: number;
 }
 
 /** memdb's statfs figures plus the two fields the kernel's statvfs also wants. */
@@ -85,7 +85,7 @@ export class PveFs {
           kind: 'link',
           perm: permissionBits('link', t.name, quorate),
           size: linkTarget(t.name, this.o.nodename).length,
-          mtime: this.o.startTime,
+          mtime: VIRTUAL_MTIME,
           gid: this.o.gid,
           virtual: true,
         });
@@ -95,7 +95,7 @@ export class PveFs {
           kind: 'file',
           perm: statusFileMode(t.name),
           size: content.length,
-          mtime: this.o.clock(),
+          mtime: VIRTUAL_MTIME,
           gid: this.o.gid,
           virtual: true,
         });

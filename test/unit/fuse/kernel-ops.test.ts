@@ -52,7 +52,7 @@ beforeEach(() => {
     requestUnlock: async () => -Errno.EACCES,
   };
   let debugOn = false;
-  const fs = new PveFs({ backend, nodename: 'n1', gid: 33, debug: { enabled: () => debugOn, set: (on) => (debugOn = on) }, clock: () => 1000, startTime: 900 });
+  const fs = new PveFs({ backend, nodename: 'n1', gid: 33, debug: { enabled: () => debugOn, set: (on) => (debugOn = on) } });
   nodes = new NodeTable();
   handlers = pveHandlers(fs, nodes, () => 2000);
 });

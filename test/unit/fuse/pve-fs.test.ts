@@ -40,8 +40,6 @@ beforeEach(() => {
     nodename: 'n1',
     gid: 33,
     debug: { enabled: () => debugOn, set: (on) => (debugOn = on) },
-    clock: () => 1000,
-    startTime: 900,
   });
 });
 
@@ -81,6 +79,14 @@ describe('virtual entries', () => {
     expect(names.filter((n) => n === 'local')).toHaveLength(1);
     expect(names).toContain('nodes');
     expect(names).toContain('.version');
+  });
+
+  it('symlinks and status files show mtime 0 (1970), as the reference fills in no time for them', () => {
+    for (const name of ['/local', '/qemu-server', '/lxc', '/.members', '/.version', '/.vmlist', '/.debug']) {
+      const st = fs.getattr(name);
+      if (typeof st === 'number') throw new Error(`${name}: errno ${-st}`);
+      expect(st.mtime, name).toBe(0);
+    }
   });
 
   it('status files: read what was rendered at open, other writes EIO, truncate only .debug', () => {
