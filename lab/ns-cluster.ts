@@ -23,6 +23,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMountPoint } from '../src/daemon/mountinfo';
 import { DAEMON_NODE_OPTIONS } from '../src/daemon/v8-flags';
+import { announcedHolderPid, HOLDER_ANNOUNCE } from './ns-holder';
+import { readStatFields } from './proc-stat';
 
 /** The repository: the first directory upwards with a package.json (from lab/ or dist/lab/). */
 function findRepoRoot(from: string): string {
@@ -57,13 +59,8 @@ interface Tracked {
 
 /** The start time field of /proc/PID/stat, so a recycled pid is never taken for ours. */
 function startTimeOf(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' ? null : (fields[19] ?? null);
-  } catch {
-    return null;
-  }
+  const fields = readStatFields(pid);
+  return fields === null || fields[0] === 'Z' ? null : (fields[19] ?? null);
 }
 
 function alive(t: Tracked): boolean {
@@ -349,19 +346,9 @@ export class NsCluster {
   /** A process holding new namespaces after running `setup` in them; resolves with its pid. */
   private async holder(unshareArgs: string[], setup: string, what: string): Promise<number> {
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', 'unshare', ...unshareArgs, '--fork', '--kill-child', 'sh', '-c',
-      `${setup} && echo "holder $$" && exec sleep infinity`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      `${setup} && ${HOLDER_ANNOUNCE}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.track(child, `${what} (unshare)`);
-    const pid = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /holder (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      child.once('exit', (code) => reject(new Error(`${what}: namespace holder exited (${code}): ${err}`)));
-    });
+    const pid = await announcedHolderPid(child, what);
     this.trackPid(pid, what);
     return pid;
   }

@@ -1,6 +1,6 @@
 /** CPU time a process has used, from /proc/<pid>/stat (Linux): user + system, in milliseconds. */
 import { execFileSync } from 'child_process';
-import * as fs from 'fs';
+import { readStatFields, statFields } from '../proc-stat';
 
 let ticksPerSecond: number | null = null;
 
@@ -16,9 +16,12 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** utime + stime of the text of /proc/<pid>/stat, in ticks (the name in parentheses may hold spaces). */
+/** utime + stime of the text of /proc/<pid>/stat, in ticks. */
 export function parseCpuTicks(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return cpuTicksOf(statFields(stat));
+}
+
+function cpuTicksOf(fields: string[]): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('/proc stat: no utime/stime');
@@ -27,9 +30,6 @@ export function parseCpuTicks(stat: string): number {
 
 /** CPU milliseconds used so far by `pid` (all its threads); null when it is gone. */
 export function cpuMs(pid: number): number | null {
-  try {
-    return (parseCpuTicks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / clockTicks();
-  } catch {
-    return null;
-  }
+  const fields = readStatFields(pid);
+  return fields === null ? null : (cpuTicksOf(fields) * 1000) / clockTicks();
 }

@@ -9,10 +9,10 @@
  * server is slow or hung can only delay the start (then it is refused), never block this process.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { detachMount } from '../fuse/kernel/dev-fuse';
 import { describeServer, findFuseServers } from './fuse-servers';
-import { describeMount, fuseConnectionId, isFuse, topMountAt, type MountEntry } from './mountinfo';
+import { describeMount, fuseConnectionId, isFuse, readMountinfo, topMountAt, type MountEntry } from './mountinfo';
 
 export type FuseState = { kind: 'dead' } | { kind: 'answers' } | { kind: 'no-answer'; detail: string };
 
@@ -55,14 +55,6 @@ export function probeFuseMount(dir: string, timeoutMs = FUSE_PROBE_TIMEOUT_MS): 
       else finish({ kind: 'no-answer', detail: `probe ended with status ${code}` });
     });
   });
-}
-
-function readMountinfo(): string {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** Names what serves a live FUSE mount: the process(es) holding its connection, else the mount. */

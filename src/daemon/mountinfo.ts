@@ -58,7 +58,16 @@ export function topMountAt(mountinfo: string, dir: string): MountEntry | undefin
 
 /** Whether something is mounted exactly at `dir` in this process's mount namespace (never touches the mount). */
 export function isMountPoint(dir: string): boolean {
-  return mountsAt(readFileSync('/proc/self/mountinfo', 'utf8'), dir).length > 0;
+  return mountsAt(readMountinfo(), dir).length > 0;
+}
+
+/** This process's /proc/self/mountinfo; empty when it cannot be read. */
+export function readMountinfo(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export function isFuse(e: MountEntry): boolean {

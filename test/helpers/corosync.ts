@@ -19,6 +19,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { announcedHolderPid, HOLDER_ANNOUNCE } from '../../lab/ns-holder';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const tsRequire = path.join(__dirname, 'ts-require.cjs');
@@ -129,20 +130,10 @@ export class CorosyncNamespace {
     const holder = spawn(
       'unshare',
       ['--net', '--mount', '--fork', '--kill-child', 'sh', '-c',
-        'ip link set lo up && mount -t tmpfs tmpfs /run && echo "holder $$" && exec sleep infinity'],
+        `ip link set lo up && mount -t tmpfs tmpfs /run && ${HOLDER_ANNOUNCE}`],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const holderPid = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      holder.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /holder (\d+)/.exec(out);
-        if (match) resolve(Number(match[1]));
-      });
-      holder.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      holder.once('exit', (code) => reject(new Error(`namespace holder exited (${code}): ${err}`)));
-    });
+    const holderPid = await announcedHolderPid(holder, 'corosync namespace');
     const ns = new CorosyncNamespace(dir, holder, holderPid, full);
     ns.writeConfig(full);
     return ns;
