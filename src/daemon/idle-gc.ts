@@ -24,16 +24,38 @@ function collector(): (() => void) | null {
   }
 }
 
-/** Starts the periodic check; `version` is the tree's change counter. Returns the stop function. */
-export function startIdleGc(version: () => number): () => void {
+/**
+ * One full collection that also compacts: V8 compacts only pages it finds fragmented enough, and
+ * after a burst of creates it left old space a third empty (measured: 15.6 MiB held for 10.4 MiB
+ * live after 10,000 guest configs, 11.2 MiB with compaction), memory it keeps for good.
+ */
+function compacting(gc: () => void): void {
+  setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    gc();
+  } finally {
+    setFlagsFromString('--no-compact-on-every-full-gc');
+  }
+}
+
+/** A compacting full collection, or null when V8 does not hand out gc(). */
+export function compactingCollector(): (() => void) | null {
   const gc = collector();
-  if (gc === null) return () => {};
+  return gc === null ? null : () => compacting(gc);
+}
+
+/**
+ * Starts the periodic check; `version` is the tree's change counter, `collect` the collection to
+ * run (the compacting one). Returns the stop function.
+ */
+export function startIdleGc(version: () => number, collect = compactingCollector()): () => void {
+  if (collect === null) return () => {};
   let collectedAt = version();
   let seen = collectedAt;
   const timer = setInterval(() => {
     const now = version();
     if (now === seen && now - collectedAt >= IDLE_GC_MIN_CHANGES) {
-      gc();
+      collect();
       collectedAt = now;
     }
     seen = now;

@@ -628,7 +628,8 @@ export class MemDb {
 /**
  * New content after writing `data` at `offset` (spec §2): the file grows to offset+count when that
  * is past its end (the gap reads as zeros) or when truncating; otherwise it keeps its size. A new
- * buffer every time: old buffers are never changed in place (readers may hold them).
+ * buffer every time: old buffers are never changed in place (readers may hold them). Never from
+ * Buffer's shared pool: a stored content would keep an 8 KiB pool block of transient buffers alive.
  */
 export function writeContent(old: Buffer | null, offset: number, data: Buffer, truncate: boolean): Buffer | null {
   const oldSize = old?.length ?? 0;

@@ -26,6 +26,8 @@ export class VmRegistry implements VmList {
   guests = new Map<number, VmGuest>();
   /** The last per-guest version handed out (never reset: a rebuild continues from it). */
   private guestCounter = 0;
+  /** One string per node name: a name cut out of each config's path would be a copy per guest. */
+  private readonly nodeNames = new Map<string, string>();
 
   /** True when `vmid` is registered with another node or guest type than `cfg` says. */
   registeredElsewhere(cfg: GuestConfigPath): boolean {
@@ -36,7 +38,7 @@ export class VmRegistry implements VmList {
   /** Insert or replace the guest at `cfg`: list version + 1, the guest gets a new guest version. */
   register(cfg: GuestConfigPath): void {
     this.version++;
-    this.guests.set(cfg.vmid, { node: cfg.node, type: cfg.type, version: ++this.guestCounter });
+    this.guests.set(cfg.vmid, { node: this.nodeName(cfg.node), type: cfg.type, version: ++this.guestCounter });
   }
 
   /** Remove `vmid` wherever it is registered; the list version goes up even when it was not listed. */
@@ -84,6 +86,14 @@ export class VmRegistry implements VmList {
       }
     }
     this.guests = found;
+    this.nodeNames.clear();
     return duplicates;
+  }
+
+  private nodeName(name: string): string {
+    const known = this.nodeNames.get(name);
+    if (known !== undefined) return known;
+    this.nodeNames.set(name, name);
+    return name;
   }
 }
