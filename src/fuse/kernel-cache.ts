@@ -55,6 +55,13 @@ interface Expectation {
 
 export class KernelCache {
   private on = false;
+  /**
+   * Whether the kernel may hold a name (a dentry, also a negative one) it got after the last
+   * INC_EPOCH: only then can a name change make one of its names wrong. Names it got before are
+   * revalidated anyway, so a node where nothing looked names up (a peer without local clients)
+   * sends no INC_EPOCH for every name change of the cluster.
+   */
+  private namesOut = true;
   private readonly expected = new Map<string, Expectation[]>();
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -103,6 +110,14 @@ export class KernelCache {
   /** While the pages of `nodeid` are being dropped, a promise of the end of that; else null. */
   settled(nodeid: number): Promise<void> | null {
     return this.on ? this.notifier.settled(nodeid) : null;
+  }
+
+  /**
+   * The kernel gets or makes a name: an entry or negative entry is answered, or a CREATE, MKDIR,
+   * UNLINK, RMDIR or RENAME of its own starts or is answered. Call it before the answer is written.
+   */
+  namesHandedOut(): void {
+    this.namesOut = true;
   }
 
   /** Call before submitting a name change the kernel asked for; give the token to `answered`. */
@@ -180,6 +195,8 @@ export class KernelCache {
   }
 
   private dropNames(): void {
+    if (!this.namesOut) return;
+    this.namesOut = false;
     if (!this.notifier.dropAllNames()) this.off();
   }
 

@@ -103,9 +103,12 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
   /** Submits a name change the kernel asked for, telling the cache which change is its own. */
   const nameChange = (change: NameChange, run: () => Promise<number>): Promise<number> => {
     const token = cache?.expect(change) ?? null;
+    // The kernel changes its own names with the answer (kernel-cache.ts, namesHandedOut).
+    cache?.namesHandedOut();
     return run().then(
       (r) => {
         cache?.answered(token, r);
+        cache?.namesHandedOut();
         return r;
       },
       (err: unknown) => {
@@ -142,6 +145,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     const st = fs.getattr(path);
     if (typeof st === 'number') return st;
     const id = nodes.remember(parent, childName);
+    cache?.namesHandedOut();
     return encodeEntryOut(id, kernelAttr(id, st), validity(path));
   };
 
@@ -161,7 +165,9 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
         const e = entry(h.nodeid, c.name, c.path);
         // A missing name is remembered by the kernel (a negative entry) while names are notified.
         const negative = cache?.negativeSeconds() ?? 0;
-        return e === -Errno.ENOENT && negative > 0 ? encodeNegativeEntryOut(negative) : e;
+        if (e !== -Errno.ENOENT || negative === 0) return e;
+        cache?.namesHandedOut();
+        return encodeNegativeEntryOut(negative);
       });
     },
     [Opcode.FORGET]: (h, body) => {

@@ -92,6 +92,32 @@ describe('KernelCache', () => {
     expect(notifier.calls).toContain('epoch');
   });
 
+  it('no epoch for name changes while the kernel got no name since the last one', () => {
+    const peer = { writer: 2, mtime: 1000 };
+    memdb.apply({ kind: 'create', path: 'd/p1' }, peer, 1000);
+    memdb.apply({ kind: 'create', path: 'd/p2' }, peer, 1000);
+    memdb.apply({ kind: 'delete', path: 'd/p1' }, peer, 1000);
+    expect(notifier.calls.filter((c) => c === 'epoch')).toHaveLength(1); // the kernel's names from before
+    cache.namesHandedOut(); // e.g. a LOOKUP answered (also a negative one)
+    memdb.apply({ kind: 'rename', path: 'd/p2', to: 'd/p3' }, peer, 1000);
+    memdb.apply({ kind: 'delete', path: 'd/p3' }, peer, 1000);
+    expect(notifier.calls.filter((c) => c === 'epoch')).toHaveLength(2);
+    quorumListener!(false); // quorum: names only if some were handed out meanwhile
+    expect(notifier.calls.filter((c) => c === 'epoch')).toHaveLength(2);
+  });
+
+  it('an own name change hands its names to the kernel: a peer change after it drops them', () => {
+    memdb.apply({ kind: 'create', path: 'd/p1' }, { writer: 2, mtime: 1000 }, 1000);
+    notifier.calls = [];
+    const own = cache.expect({ op: 'create', path: '/d/mine' });
+    cache.namesHandedOut(); // what kernel-ops does when the CREATE starts and when it is answered
+    memdb.apply({ kind: 'create', path: 'd/mine' }, origin, 1000);
+    cache.answered(own, 0);
+    expect(notifier.calls).not.toContain('epoch');
+    memdb.apply({ kind: 'delete', path: 'd/mine' }, { writer: 2, mtime: 1000 }, 1000);
+    expect(notifier.calls).toContain('epoch');
+  });
+
   it('own renames and removals are matched by their paths; the moved node\'s attributes are dropped', () => {
     const d = nodes.remember(1, 'd');
     const f = nodes.remember(d, 'f');
