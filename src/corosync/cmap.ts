@@ -91,7 +91,7 @@ export class ClusterConfigTracker extends ReconnectingClient<CmapNotifySlot> {
     if (result.info === null) return;
     if (this.current !== null && JSON.stringify(this.current) === JSON.stringify(result.info)) return;
     this.current = result.info;
-    this.log('info', `cluster ${result.info.clusterName} config_version ${result.info.configVersion}, ` +
+    this.log('debug', `cluster ${result.info.clusterName} config_version ${result.info.configVersion}, ` +
       `${result.info.nodes.length} node(s)`);
     this.notify(this.listeners, result.info);
   }

@@ -68,7 +68,8 @@ export class QuorumTracker extends ReconnectingClient<QuorumCallbackSlot> implem
   private setQuorate(quorate: boolean): void {
     if (quorate === this.isQuorate) return;
     this.isQuorate = quorate;
-    this.log('notice', quorate ? 'node has quorum' : 'node lost quorum');
+    // the operator-facing line is logged by the status layer, as the reference's [status] domain does
+    this.log('debug', quorate ? 'quorate' : 'not quorate');
     this.notify(this.listeners, quorate);
   }
 }

@@ -212,8 +212,13 @@ export class ClusterBackend implements FsBackend {
     if (this.started) return;
     this.started = true;
     this.unsubscribe.push(
-      this.quorum.onChange((quorate) => this.dcdbClient.quorumChanged(quorate)),
+      this.quorum.onChange((quorate) => {
+        this.o.logger.log('status', 'notice', quorate ? 'node has quorum' : 'node lost quorum');
+        this.dcdbClient.quorumChanged(quorate);
+      }),
       this.cmap.onChange((info) => {
+        // the reference's line, double space included
+        this.o.logger.log('status', 'notice', `update cluster info (cluster name  ${info.clusterName}, version = ${info.configVersion})`);
         this.kvstore.setClusterInfo(clusterConfigOf(info));
         // Online flags are only tracked once a nodelist is known: apply the current view again.
         this.kvstore.membersChanged(this.kvGroup.isJoined ? this.kvDfsm.members : []);

@@ -100,19 +100,19 @@ export class CorosyncConfSync {
       oldText = undefined;
     }
     const decision = decideCorosyncConfUpdate(newText, oldText, reloadAllowed);
-    const log = (prio: 'notice' | 'warning' | 'err', line: string): void =>
+    const log = (prio: 'crit' | 'notice' | 'warning' | 'err', line: string): void =>
       this.o.logger.log('dcdb', prio, line.split(HOST_COROSYNC_CONF).join(this.hostPath));
     if (!decision.write) {
-      for (const line of decision.log) log('notice', line);
+      for (const line of decision.log) log(line.prio, line.text);
       return false;
     }
     try {
       writeFileAtomic(this.hostPath, data!);
     } catch (e) {
-      log('err', `unable to write new corosync config '${HOST_COROSYNC_CONF}': ${(e as Error).message}`);
+      log('crit', `unable to write new corosync config '${HOST_COROSYNC_CONF}': ${(e as Error).message}`);
       return false;
     }
-    for (const line of decision.log) log('notice', line);
+    for (const line of decision.log) log(line.prio, line.text);
     if (decision.reload) this.scheduleReload();
     return true;
   }
@@ -131,7 +131,7 @@ export class CorosyncConfSync {
       void this.runReload().then((code) => {
         this.lastReloadExitCode = code;
         if (code === 0) this.o.logger.log('dcdb', 'notice', 'corosync-cfgtool -R: corosync config reloaded');
-        else this.o.logger.log('dcdb', 'err', `corosync-cfgtool -R failed with exit code ${code}`);
+        else this.o.logger.log('dcdb', 'crit', `corosync-cfgtool -R failed with exit code ${code}`);
       });
     }, this.reloadDelayMs);
     this.reloadTimers.add(timer);

@@ -82,10 +82,11 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
     this.leader = { ...leader.member };
     this.leaderIndex = Buffer.from(leader.raw);
     this.updates = [];
-    ctx.log('info', `leader is ${leader.member.nodeid}/${leader.member.pid}`);
-    ctx.log('info', `synced members: ${synced.map((m) => `${m.nodeid}/${m.pid}`).join(', ')}`);
+    ctx.log('notice', `leader is ${leader.member.nodeid}/${leader.member.pid}`);
+    ctx.log('notice', `synced members: ${synced.map((m) => `${m.nodeid}/${m.pid}`).join(', ')}`);
 
     if (sameMember(leader.member, ctx.self)) {
+      ctx.log('notice', 'start sending inode updates');
       const others = decoded.filter((s) => !synced.some((m) => sameMember(m, s.member))).map((s) => s.index);
       const inodes = others.length > 0 ? inodesToUpdate(leader.index, others) : [];
       for (const inode of inodes) {
@@ -96,7 +97,7 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
         }
         ctx.sendUpdate(encodeUpdate(rowOfEntry(entry)));
       }
-      if (inodes.length > 0) ctx.log('info', `sent ${inodes.length} updates`);
+      ctx.log('notice', `sent all (${inodes.length}) updates`);
       ctx.sendUpdateComplete();
     }
     return synced;
@@ -121,7 +122,7 @@ export class DcdbApp implements DfsmApp<DcdbEffect> {
       ctx.log('critical', 'commit without a leader index');
       return false;
     }
-    ctx.log('info', `committing ${this.updates.length} updates from the leader`);
+    ctx.log('notice', `update complete - trying to commit (got ${this.updates.length} inode updates)`);
     const ok = this.memdb.applySync(this.leaderIndex, this.updates, ctx.now);
     this.updates = [];
     if (!ok) {

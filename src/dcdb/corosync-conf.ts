@@ -17,12 +17,18 @@ export function parseConfigVersion(text: string): number {
   return Number.isSafeInteger(n) ? n : 0;
 }
 
+/** A line for the daemon log, with the reference's priority (its refusals are `crit`). */
+export interface CorosyncConfLogLine {
+  prio: 'crit' | 'notice';
+  text: string;
+}
+
 export interface CorosyncConfDecision {
   /** Write `newText` atomically over the host file (root:root 0644). */
   write: boolean;
   /** After writing, wait 1 s and run `corosync-cfgtool -R`. */
   reload: boolean;
-  log: string[];
+  log: CorosyncConfLogLine[];
 }
 
 /**
@@ -35,18 +41,18 @@ export function decideCorosyncConfUpdate(
   oldText: string | undefined,
   reloadAllowed = true,
 ): CorosyncConfDecision {
-  const nothing = (log: string[] = []): CorosyncConfDecision => ({ write: false, reload: false, log });
+  const nothing = (log: CorosyncConfLogLine[] = []): CorosyncConfDecision => ({ write: false, reload: false, log });
   if (newText === undefined || newText.length === 0) return nothing();
   const newVersion = parseConfigVersion(newText);
-  if (newVersion === 0) return nothing(['unable to parse cluster config_version']);
+  if (newVersion === 0) return nothing([{ prio: 'crit', text: 'unable to parse cluster config_version' }]);
   const oldVersion = oldText === undefined ? 0 : parseConfigVersion(oldText);
   if (oldText !== undefined && oldText === newText) return nothing();
   if (newVersion < oldVersion) {
-    return nothing([`local corosync.conf is newer (version ${oldVersion} > ${newVersion}) - keeping it`]);
+    return nothing([{ prio: 'crit', text: `local corosync.conf is newer (version ${oldVersion} > ${newVersion}) - keeping it` }]);
   }
   return {
     write: true,
     reload: reloadAllowed && oldVersion !== 0,
-    log: [`wrote new corosync config '${HOST_COROSYNC_CONF}' (version = ${newVersion})`],
+    log: [{ prio: 'notice', text: `wrote new corosync config '${HOST_COROSYNC_CONF}' (version = ${newVersion})` }],
   };
 }

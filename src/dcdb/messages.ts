@@ -4,7 +4,8 @@
  *   (lengths include the NUL, 0 = absent; the total must match exactly).
  * Types 7-8: `csum[32] | path NUL`.
  */
-import { Decoded, fail, ok, readCString } from '../dfsm/wire';
+import { Decoded, fail, ok } from '../dfsm/wire';
+import { cNameBytes, readCName } from './c-name';
 import type { FsOp } from '../memdb/types';
 
 export const DCDB_GROUP_NAME = 'pve_dcdb_v1';
@@ -53,7 +54,7 @@ export function isFsMessageType(subtype: number): subtype is FsMessageType {
 }
 
 function cstringBytes(s: string | undefined): Buffer {
-  return s === undefined ? Buffer.alloc(0) : Buffer.concat([Buffer.from(s, 'utf8'), Buffer.alloc(1)]);
+  return s === undefined ? Buffer.alloc(0) : cNameBytes(s);
 }
 
 export function encodeFsMessage(msg: FsMessage): Buffer {
@@ -85,13 +86,13 @@ export function decodeFsMessage(type: number, payload: Buffer): Decoded<FsMessag
   let at = FS_MESSAGE_FIXED_SIZE;
   let path: string | undefined;
   if (pathlen > 0) {
-    path = readCString(payload, at, pathlen);
+    path = readCName(payload, at, pathlen);
     if (path === undefined) return fail('string', 'path is not a NUL-terminated string');
     at += pathlen;
   }
   let to: string | undefined;
   if (tolen > 0) {
-    to = readCString(payload, at, tolen);
+    to = readCName(payload, at, tolen);
     if (to === undefined) return fail('string', 'target path is not a NUL-terminated string');
     at += tolen;
   }
@@ -110,7 +111,7 @@ export function decodeUnlockMessage(type: number, payload: Buffer): Decoded<Unlo
   if (payload.length < UNLOCK_CSUM_SIZE + 1) {
     return fail('short', `unlock message of ${payload.length} bytes is shorter than csum + NUL`);
   }
-  const path = readCString(payload, UNLOCK_CSUM_SIZE, payload.length - UNLOCK_CSUM_SIZE);
+  const path = readCName(payload, UNLOCK_CSUM_SIZE, payload.length - UNLOCK_CSUM_SIZE);
   if (path === undefined) return fail('string', 'unlock path is not a NUL-terminated string');
   return ok({ type, csum: payload.subarray(0, UNLOCK_CSUM_SIZE), path });
 }

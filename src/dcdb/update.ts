@@ -3,13 +3,14 @@
  * `parent u64 | inode u64 | version u64 | writer u32 | mtime u32 | size u32 | namelen u32 (incl NUL)
  *  | type u8 | name | data[size]` — a 41-byte fixed part (packed), data only for files with size > 0.
  */
-import { Decoded, fail, ok, readCString, readU64Safe, writeU64 } from '../dfsm/wire';
+import { Decoded, fail, ok, readU64Safe, writeU64 } from '../dfsm/wire';
+import { cNameBytes, readCName } from './c-name';
 import { DT_DIR, DT_REG, type DbRow } from '../memdb/types';
 
 export const UPDATE_FIXED_SIZE = 41;
 
 export function encodeUpdate(row: DbRow): Buffer {
-  const name = Buffer.concat([Buffer.from(row.name, 'utf8'), Buffer.alloc(1)]);
+  const name = cNameBytes(row.name);
   const data = row.type === DT_REG && row.data !== null ? row.data : Buffer.alloc(0);
   const buf = Buffer.alloc(UPDATE_FIXED_SIZE + name.length + data.length);
   writeU64(buf, row.parent, 0);
@@ -44,7 +45,7 @@ export function decodeUpdate(buf: Buffer): Decoded<DbRow> {
   }
   if (type !== DT_DIR && type !== DT_REG) return fail('type', `update of inode ${inode} has type ${type}`);
   if (type === DT_DIR && size !== 0) return fail('range', `directory inode ${inode} with ${size} data bytes`);
-  const name = readCString(buf, UPDATE_FIXED_SIZE, namelen);
+  const name = readCName(buf, UPDATE_FIXED_SIZE, namelen);
   if (name === undefined) return fail('string', `name of inode ${inode} is not a NUL-terminated string`);
   const at = UPDATE_FIXED_SIZE + namelen;
   const data = size > 0 ? Buffer.from(buf.subarray(at, at + size)) : null;

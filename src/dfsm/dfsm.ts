@@ -25,7 +25,7 @@ import {
   encodeVerifyRequest,
   epochEquals,
 } from './header';
-import { DfsmMode, DfsmModeValue, isErrorMode, isRestartable, modeName } from './modes';
+import { DfsmMode, DfsmModeValue, isErrorMode, isRestartable, modeEntryLog, modeName } from './modes';
 
 /** The outcome of a synchronous send, as the waiting caller sees it. */
 export type SendResult =
@@ -48,7 +48,7 @@ export type SendOutcome<E> =
   | { ok: false; reason: string; effects: DfsmEffect<E>[] };
 
 export interface DfsmOptions {
-  /** Name for log lines (e.g. the CPG group name). */
+  /** Name for the debug line of mode changes (e.g. the CPG group name); other lines carry only the log domain, as the reference's. */
   name?: string;
   /** Seconds between verify requests (spec §4.7; dcdb 3600). Omit to never verify. */
   verifyInterval?: number;
@@ -258,7 +258,7 @@ export class Dfsm<E = never> {
   }
 
   private log(level: LogLevel, message: string): void {
-    this.out.push({ kind: 'log', level, message: `[${this.name}] ${message}` });
+    this.out.push({ kind: 'log', level, message });
   }
 
   private context(now: number): AppContext<E> {
@@ -308,7 +308,9 @@ export class Dfsm<E = never> {
     if (isErrorMode(from) && mode <= from) return;
     this.modeValue = mode;
     this.out.push({ kind: 'mode', from, to: mode });
-    this.log(isErrorMode(mode) ? 'critical' : 'debug', `mode ${modeName(from)} -> ${modeName(mode)}${reason ? ` (${reason})` : ''}`);
+    this.log('debug', `${this.name}: mode ${modeName(from)} -> ${modeName(mode)}${reason ? ` (${reason})` : ''}`);
+    const entry = modeEntryLog(mode);
+    if (entry !== undefined) this.log(entry.level, entry.message);
     if (isErrorMode(mode)) {
       this.out.push({ kind: 'leave', restartable: isRestartable(mode), reason });
       this.releaseAll(`left the group: ${reason}`);
@@ -367,7 +369,7 @@ export class Dfsm<E = never> {
     const sorted = [...members].map((m) => ({ nodeid: m.nodeid, pid: m.pid })).sort(compareMembers);
     this.nodes = sorted.map((member) => ({ member, state: null, synced: false }));
     this.lowest = sorted.length > 0 ? Math.min(...sorted.map((m) => m.nodeid)) : 0;
-    this.log('info', `members: ${sorted.map((m) => `${m.nodeid}/${m.pid}`).join(', ')}`);
+    this.log('notice', `members: ${sorted.map((m) => `${m.nodeid}/${m.pid}`).join(', ')}`);
 
     if (!sorted.some((m) => sameMember(m, self))) {
       if (this.modeValue === DfsmMode.START) {
@@ -388,7 +390,7 @@ export class Dfsm<E = never> {
       }
       this.setMode(DfsmMode.START_SYNC, 'membership change', now);
       if (this.lowest === self.nodeid) {
-        this.log('info', `starting data synchronisation (epoch ${fmtEpoch(this.syncEpoch)})`);
+        this.log('debug', `send sync request (epoch ${fmtEpoch(this.syncEpoch)})`);
         this.sendState(DfsmMessageType.SYNC_START, now);
       }
     } else {
@@ -533,7 +535,7 @@ export class Dfsm<E = never> {
     if (mode === DfsmMode.START_SYNC) {
       if (msg.type === DfsmMessageType.SYNC_START) {
         if (from.nodeid !== this.lowest) this.log('critical', `ignore sync request from wrong member ${who}`);
-        this.log('info', `received sync request (epoch ${fmtEpoch(msg.epoch)})`);
+        this.log('notice', `received sync request (epoch ${fmtEpoch(msg.epoch)})`);
         this.syncEpoch = { ...msg.epoch };
         this.resetSync();
         const state = this.app.getState(this.context(now));
@@ -593,7 +595,7 @@ export class Dfsm<E = never> {
     node.state = Buffer.from(msg.payload);
     if (this.nodes.some((n) => n.state === null)) return;
 
-    this.log('info', 'received all states');
+    this.log('notice', 'received all states');
     const states: MemberState[] = this.nodes.map((n) => ({ member: { ...n.member }, state: n.state! }));
     const synced = this.app.processStateUpdate(states, this.context(now));
     if (synced === null) {
@@ -616,7 +618,7 @@ export class Dfsm<E = never> {
     if (this.selfMember === null || this.selfMember.nodeid !== this.lowest) return;
     if (this.modeValue !== DfsmMode.SYNCED || this.app.checksum === undefined) return;
     if (this.csumCounter !== this.csumId) {
-      this.log('info', `delay verify request ${(this.csumCounter + 1n).toString(16).toUpperCase().padStart(16, '0')}`);
+      this.log('notice', `delay verify request ${(this.csumCounter + 1n).toString(16).toUpperCase().padStart(16, '0')}`);
       return;
     }
     this.csumCounter++;
@@ -650,13 +652,13 @@ export class Dfsm<E = never> {
     }
     const { csumId, csum } = decoded.value;
     if (this.csum === null || csumId !== this.csumId || !epochEquals(msg.epoch, this.csumEpoch)) {
-      this.log('info', 'skip verification - no checksum saved');
+      this.log('notice', 'skip verification - no checksum saved');
       return;
     }
     if (!csum.equals(this.csum)) {
       this.leave(`wrong checksum ${csum.subarray(0, 8).toString('hex')} != ${this.csum.subarray(0, 8).toString('hex')} - restarting`, now);
       return;
     }
-    this.log('info', 'data verification successful');
+    this.log('notice', 'data verification successful');
   }
 }

@@ -28,3 +28,29 @@ export function modeName(mode: number): string {
   for (const [name, value] of Object.entries(DfsmMode)) if (value === mode) return name;
   return `MODE_${mode}`;
 }
+
+/**
+ * The line the reference logs when a DFSM enters `mode` (its spelling, typo included, so that log
+ * watchers written for the C daemon work unchanged): notice for the normal modes, critical for the
+ * error modes.
+ */
+export function modeEntryLog(mode: number): { level: 'notice' | 'critical'; message: string } | undefined {
+  switch (mode) {
+    case DfsmMode.START:
+      return { level: 'notice', message: 'start cluster connection' };
+    case DfsmMode.START_SYNC:
+      return { level: 'notice', message: 'starting data syncronisation' };
+    case DfsmMode.SYNCED:
+      return { level: 'notice', message: 'all data is up to date' };
+    case DfsmMode.UPDATE:
+      return { level: 'notice', message: 'waiting for updates from leader' };
+    case DfsmMode.LEAVE:
+      return { level: 'critical', message: 'leaving CPG group' };
+    case DfsmMode.ERROR:
+      return { level: 'critical', message: 'serious internal error - stop cluster connection' };
+    case DfsmMode.VERSION_ERROR:
+      return { level: 'critical', message: 'detected newer protocol - please update this node' };
+    default:
+      return undefined;
+  }
+}

@@ -44,13 +44,13 @@ export function writeU64(buf: Buffer, value: number, offset: number): void {
 }
 
 /**
- * A C string field of exactly `length` bytes including the terminating NUL: UTF-8 text without an
- * embedded NUL. Returns undefined when it is malformed.
+ * A C string field of exactly `length` bytes including the terminating NUL: its bytes without the
+ * NUL (none embedded). Returns undefined when it is malformed.
  */
-export function readCString(buf: Buffer, offset: number, length: number): string | undefined {
+export function readCStringBytes(buf: Buffer, offset: number, length: number): Buffer | undefined {
   if (length < 1 || offset + length > buf.length) return undefined;
   if (buf[offset + length - 1] !== 0) return undefined;
   const bytes = buf.subarray(offset, offset + length - 1);
   if (bytes.includes(0)) return undefined;
-  return bytes.toString('utf8');
+  return bytes;
 }

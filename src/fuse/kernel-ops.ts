@@ -1,9 +1,10 @@
 /**
  * The FUSE requests pmxcfs answers, translated to PveFs's path-based calls: node ids become paths
  * through the NodeTable, results become reply structures. Every name arrives as bytes and is
- * decoded as UTF-8 (invalid sequences become U+FFFD, which new names refuse with EILSEQ).
+ * decoded losslessly (memdb/name-bytes: UTF-8, other bytes escaped), as the reference keeps bytes.
  */
 import { Errno } from '../memdb/errno';
+import { decodeNameBytes, encodeNameBytes } from '../memdb/name-bytes';
 import {
   CREATE_IN_SIZE,
   FATTR_ATIME,
@@ -47,11 +48,6 @@ const EMPTY = Buffer.alloc(0);
  * we do for 1 MiB writes; names stay limited as under the reference.
  */
 export const NAME_MAX = 1024;
-
-/** Paths with U+FFFD came from bytes that are not UTF-8: refused as new names (see docs/differences.md). */
-export function isUndecodableName(path: string): boolean {
-  return path.includes('\uFFFD');
-}
 
 /** Largest mtime the tree, config.db and the wire can hold (u32 seconds). */
 const MAX_U32 = 0xffffffff;
@@ -124,19 +120,18 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     const s = readCString(body, at, body.length);
     if (s === undefined) return -Errno.EINVAL;
     if (s.bytes.length > NAME_MAX) return -Errno.ENAMETOOLONG;
-    return { name: s.bytes.toString('utf8'), next: s.next };
+    return { name: decodeNameBytes(s.bytes), next: s.next };
   };
 
   /**
    * The name at `at` below directory node `parent` and its path: -EINVAL/-ENAMETOOLONG for the name,
-   * -ENOENT when the parent has no path, and for a name to be created -EILSEQ when it is not UTF-8.
+   * -ENOENT when the parent has no path.
    */
-  const child = (parent: number, body: Buffer, at: number, creates: boolean): { name: string; path: string; next: number } | number => {
+  const child = (parent: number, body: Buffer, at: number): { name: string; path: string; next: number } | number => {
     const n = name(body, at);
     if (typeof n === 'number') return n;
     const path = nodes.childPath(parent, n.name);
     if (path === undefined) return -Errno.ENOENT;
-    if (creates && isUndecodableName(n.name)) return -Errno.EILSEQ;
     return { ...n, path };
   };
 
@@ -159,7 +154,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
 
   const handlers: Partial<Record<number, Handler>> = {
     [Opcode.LOOKUP]: (h, body) => {
-      const c = child(h.nodeid, body, 0, false);
+      const c = child(h.nodeid, body, 0);
       if (typeof c === 'number') return c;
       return afterPages(nodes.idOf(c.path), () => {
         const e = entry(h.nodeid, c.name, c.path);
@@ -203,19 +198,19 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       const path = pathOf(h);
       if (path === undefined) return -Errno.ENOENT;
       const target = fs.readlink(path);
-      return typeof target === 'number' ? target : Buffer.from(target, 'utf8');
+      return typeof target === 'number' ? target : encodeNameBytes(target);
     },
     [Opcode.SYMLINK]: () => fs.symlink(),
     [Opcode.LINK]: () => fs.link(),
     [Opcode.MKNOD]: (h, body) => {
       if (body.length < MKNOD_IN_SIZE) return -Errno.EINVAL;
-      const c = child(h.nodeid, body, MKNOD_IN_SIZE, true);
+      const c = child(h.nodeid, body, MKNOD_IN_SIZE);
       if (typeof c === 'number') return c;
       const mode = body.readUInt32LE(0);
       return nameChange({ op: 'create', path: c.path }, () => fs.mknod(c.path, mode)).then((r) => (r < 0 ? r : entry(h.nodeid, c.name, c.path)));
     },
     [Opcode.MKDIR]: (h, body) => {
-      const c = child(h.nodeid, body, MKDIR_IN_SIZE, true);
+      const c = child(h.nodeid, body, MKDIR_IN_SIZE);
       if (typeof c === 'number') return c;
       return nameChange({ op: 'mkdir', path: c.path }, () => fs.mkdir(c.path)).then((r) => (r < 0 ? r : entry(h.nodeid, c.name, c.path)));
     },
@@ -224,9 +219,9 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     [Opcode.RENAME]: (h, body) => {
       if (body.length < RENAME_IN_SIZE) return -Errno.EINVAL;
       const newParent = Number(body.readBigUInt64LE(0));
-      const from = child(h.nodeid, body, RENAME_IN_SIZE, false);
+      const from = child(h.nodeid, body, RENAME_IN_SIZE);
       if (typeof from === 'number') return from;
-      const to = child(newParent, body, from.next, true);
+      const to = child(newParent, body, from.next);
       if (typeof to === 'number') return to;
       return nameChange({ op: 'rename', path: from.path, to: to.path }, () => fs.rename(from.path, to.path)).then((r) => {
         if (r < 0) return r;
@@ -244,7 +239,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       });
     },
     [Opcode.CREATE]: (h, body) => {
-      const c = child(h.nodeid, body, CREATE_IN_SIZE, true);
+      const c = child(h.nodeid, body, CREATE_IN_SIZE);
       if (typeof c === 'number') return c;
       const flags = body.length >= 4 ? body.readUInt32LE(0) : 0;
       return nameChange({ op: 'create', path: c.path }, () => fs.create(c.path)).then((fh) => {
@@ -306,7 +301,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       if (dir.names === null || offset === 0) {
         const names = fs.readdir(dir.path);
         if (typeof names === 'number') return names;
-        dir.names = names.map((n) => Buffer.from(n, 'utf8'));
+        dir.names = names.map((n) => encodeNameBytes(n));
       }
       return encodeDirents(dir.names, offset, size);
     },
@@ -318,7 +313,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
   };
 
   function remove(h: InHeader, body: Buffer, op: (path: string) => Promise<number>): HandlerResult | Promise<HandlerResult> {
-    const c = child(h.nodeid, body, 0, false);
+    const c = child(h.nodeid, body, 0);
     if (typeof c === 'number') return c;
     return op(c.path).then((r) => {
       if (r < 0) return r;

@@ -109,7 +109,8 @@ export class PveFs {
           kind,
           perm: permissionBits(kind, t.path, quorate),
           size: buffered !== undefined ? buffered.length : entrySize(entry),
-          mtime: entry.mtime,
+          // the reference answers for the root itself (not from memdb) and fills in no time
+          mtime: t.path === '' ? VIRTUAL_MTIME : entry.mtime,
           gid: this.o.gid,
         });
       }

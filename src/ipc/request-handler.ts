@@ -5,6 +5,7 @@
  */
 import { Errno } from '../memdb/errno';
 import type { MemDb } from '../memdb/memdb';
+import { decodeNameBytes } from '../memdb/name-bytes';
 import { guestDirName, isPrivatePath } from '../memdb/paths';
 import { DT_REG, type Entry } from '../memdb/types';
 import type { StatusSource } from '../daemon/backend';
@@ -109,7 +110,7 @@ function getStatus(s: IpcServices, msg: Buffer): Outcome {
 function getConfig(s: IpcServices, client: IpcClient, msg: Buffer): Outcome {
   if (msg.length - REQUEST_HEADER_SIZE <= 0) return fail(Errno.EINVAL);
   // The reference overwrites the last byte with NUL: the path ends there at the latest.
-  const path = cStringText(msg, REQUEST_HEADER_SIZE, msg.length - 1);
+  const path = decodeNameBytes(cStringAt(msg, REQUEST_HEADER_SIZE, msg.length - 1)); // tree names are bytes
   if (client.readOnly && isPrivatePath(path)) return fail(Errno.EPERM);
   const entry = s.memdb.lookup(path);
   if (entry === undefined || entry.type !== DT_REG) return fail(Errno.ENOENT);

@@ -357,9 +357,10 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
       return { kind: 'processed', result: 0 };
     }
     if (subtype === KvstoreMessage.LOG) {
+      ctx.log('notice', 'received log'); // the reference logs every peer's entry so (its "fixme: remove")
       const entry = decodeLog(payload);
       if (!entry.ok) ctx.log('critical', `cant parse log message: ${entry.error}`);
-      else if (!this.clusterLog.insert(entry.value)) ctx.log('info', 'ignore insert of duplicate cluster log');
+      else if (!this.clusterLog.insert(entry.value)) ctx.log('notice', 'ignore insert of duplicate cluster log');
       return { kind: 'processed', result: 0 };
     }
     ctx.log('critical', `received unknown message type ${subtype}`);

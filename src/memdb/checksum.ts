@@ -4,6 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Entry } from './types';
+import { encodeNameBytes } from './name-bytes';
 
 /** The parts of an entry that the checksums cover (an Entry, or a row-like view of one). */
 export type ChecksumEntry = Pick<Entry, 'inode' | 'parent' | 'version' | 'writer' | 'mtime' | 'type' | 'name' | 'data'>;
@@ -25,7 +26,7 @@ function recordHeader(e: ChecksumEntry): Buffer {
 
 function updateRecord(hash: Hash, e: ChecksumEntry): void {
   hash.update(recordHeader(e));
-  hash.update(Buffer.from(e.name, 'utf8'));
+  hash.update(encodeNameBytes(e.name));
   if (e.type === 8 && e.data !== null && e.data.length > 0) hash.update(e.data);
 }
 
@@ -37,7 +38,7 @@ function inodeBytes(inode: number): Buffer {
 
 /** R(e) as one buffer (for tests and debugging; the hashes stream it). */
 export function entryRecord(e: ChecksumEntry): Buffer {
-  const parts = [recordHeader(e), Buffer.from(e.name, 'utf8')];
+  const parts = [recordHeader(e), encodeNameBytes(e.name)];
   if (e.type === 8 && e.data !== null && e.data.length > 0) parts.push(e.data);
   return Buffer.concat(parts);
 }

@@ -346,7 +346,8 @@ export class MemDb {
     const keep = new Set(index.entries.map((e) => e.inode));
     const deletes = [...this.inodes.keys()].filter((inode) => inode !== 0 && !keep.has(inode));
     const upserts = updates.map((row) =>
-      row.inode === 0 ? versionRow(row.version, row.writer, row.mtime) : { ...row, data: row.data !== null && row.data.length > 0 ? row.data : null },
+      // the reference stores the root's update with the type it arrived with (4, a directory)
+      row.inode === 0 ? { ...versionRow(row.version, row.writer, row.mtime), type: row.type } : { ...row, data: row.data !== null && row.data.length > 0 ? row.data : null },
     );
     let built: BuiltTree | undefined;
     const verify = (rows: DbRow[]): boolean => {

@@ -21,6 +21,7 @@
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { decodeNameBytes, encodeNameBytes } from './name-bytes';
 import { leaveWal, returnToWal } from './journal-mode';
 import { MemDbLoadError } from './load-error';
 import type { TreeStore } from './memdb';
@@ -43,12 +44,13 @@ export const TREE_TABLE_SQL =
 /**
  * Every row, each column read the way the reference's sqlite3_column_* calls read it: integers as
  * integers whatever is stored (a table made without the CHECKs may hold text or reals; NULL reads
- * as 0), the name as text, the data as bytes (text and numbers by their text form).
+ * as 0), the name and the data as bytes (text and numbers by their text form); the name's bytes are
+ * decoded losslessly (name-bytes.ts) and written back as the same bytes, stored as TEXT.
  */
 const LOAD_ALL_SQL =
   'SELECT inode, IFNULL(CAST(parent AS INTEGER), 0) AS parent, IFNULL(CAST(version AS INTEGER), 0) AS version,' +
   ' IFNULL(CAST(writer AS INTEGER), 0) AS writer, IFNULL(CAST(mtime AS INTEGER), 0) AS mtime,' +
-  ' IFNULL(CAST(type AS INTEGER), 0) AS type, CAST(name AS TEXT) AS name, CAST(data AS BLOB) AS data FROM tree';
+  ' IFNULL(CAST(type AS INTEGER), 0) AS type, CAST(name AS BLOB) AS name, CAST(data AS BLOB) AS data FROM tree';
 
 const BUSY_TIMEOUT_MS = 10_000;
 /**
@@ -129,10 +131,10 @@ export class SqliteTreeStore implements TreeStore {
     this.onCommit = options.onCommit;
     this.selectAll = db.prepare(LOAD_ALL_SQL).safeIntegers(true);
     this.updateRow = db.prepare(
-      'UPDATE tree SET parent = ?, version = ?, writer = ?, mtime = ?, type = ?, name = ?, data = ? WHERE inode = ?',
+      'UPDATE tree SET parent = ?, version = ?, writer = ?, mtime = ?, type = ?, name = CAST(? AS TEXT), data = ? WHERE inode = ?',
     );
     this.insertRow = db.prepare(
-      'INSERT INTO tree (inode, parent, version, writer, mtime, type, name, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO tree (inode, parent, version, writer, mtime, type, name, data) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?)',
     );
     this.deleteRow = db.prepare('DELETE FROM tree WHERE inode = ?');
     this.commitTx = db.transaction((change: Change) => {
@@ -270,10 +272,11 @@ export class SqliteTreeStore implements TreeStore {
   /** The effect of the reference's REPLACE (the full row, whole blob): update in place, else insert. */
   private writeRow(row: DbRow): void {
     const data = row.data !== null && row.data.length > 0 ? row.data : null;
-    const updated = this.updateRow.run(row.parent, row.version, row.writer, row.mtime, row.type, row.name, data, row.inode).changes;
+    const name = encodeNameBytes(row.name);
+    const updated = this.updateRow.run(row.parent, row.version, row.writer, row.mtime, row.type, name, data, row.inode).changes;
     if (updated === 1) return;
     if (updated !== 0) throw new Error(`UPDATE of inode ${row.inode} changed ${updated} rows`);
-    const inserted = this.insertRow.run(row.inode, row.parent, row.version, row.writer, row.mtime, row.type, row.name, data).changes;
+    const inserted = this.insertRow.run(row.inode, row.parent, row.version, row.writer, row.mtime, row.type, name, data).changes;
     if (inserted !== 1) throw new Error(`INSERT of inode ${row.inode} changed ${inserted} rows`);
   }
 }
@@ -293,7 +296,8 @@ export function isDiskFull(err: unknown, file: string): boolean {
 
 /** One raw row (integers as BigInt) to a DbRow; MemDbLoadError naming the row when a column is unusable. */
 function decodeRow(raw: RawRow): DbRow {
-  const label = `row inode=${String(raw.inode)} name=${JSON.stringify(typeof raw.name === 'string' ? raw.name : String(raw.name))}`;
+  const name = Buffer.isBuffer(raw.name) ? decodeNameBytes(raw.name) : undefined;
+  const label = `row inode=${String(raw.inode)} name=${JSON.stringify(name ?? String(raw.name))}`;
   const fail = (why: string): never => {
     throw new MemDbLoadError(`config.db: ${label}: ${why}`);
   };
@@ -302,7 +306,7 @@ function decodeRow(raw: RawRow): DbRow {
     const v = int(column, value);
     return v < 0n || v > MAX_SAFE ? fail(`${column} ${v} is out of range`) : Number(v);
   };
-  if (typeof raw.name !== 'string') fail('no name');
+  if (name === undefined) fail('no name');
   let data: Buffer | null = null;
   if (Buffer.isBuffer(raw.data)) data = raw.data;
   else if (typeof raw.data === 'string') data = Buffer.from(raw.data, 'utf8');
@@ -314,7 +318,7 @@ function decodeRow(raw: RawRow): DbRow {
     writer: Number(BigInt.asUintN(32, int('writer', raw.writer))),
     mtime: Number(BigInt.asUintN(32, int('mtime', raw.mtime))),
     type: Number(BigInt.asUintN(8, int('type', raw.type))),
-    name: raw.name as string,
+    name: name ?? fail('no name'),
     data,
   };
 }

@@ -125,6 +125,11 @@ describe.skipIf(!corosyncAvailable())('daemon in cluster mode with a real corosy
     const version = read('.version');
     expect(version).toMatch(/^\{\n"starttime": \d+,\n"clinfo": [1-9]\d*,\n"vmlist": \d+,\n"corosync.conf": \d+,\n/);
     expect(version.endsWith('"kvstore": {\n"node1": {\n}\n}\n}\n')).toBe(true);
+    // the reference's lines for these events, in its [status] domain (seen from pve-cluster 9.1.6)
+    expect(daemonLog).toContain('[status] notice: node has quorum');
+    expect(daemonLog).toContain('[status] notice: update cluster info (cluster name  itcluster, version = 2)');
+    expect(daemonLog).toMatch(/\[dcdb\] notice: members: 1\/\d+\n/);
+    expect(daemonLog).toContain('[dcdb] notice: all data is up to date');
   });
 
   it('corosync killed -9 with writes in flight: they fail (EACCES/EBUSY), none hangs, the node goes read-only', async () => {

@@ -77,7 +77,10 @@ describe('config.db written by the reference, served by pmxcfs-ts', () => {
 });
 
 describe("the reference's commands replayed on pmxcfs-ts", () => {
-  for (const name of referenceDbNames()) {
+  // a fixture from a cluster (5-mixed-cluster) describes its history in comments only: nothing to replay
+  const replayable = referenceDbNames().filter((name) => opsOf(readFixture(name).ops).length > 0);
+  it('the local-mode fixtures are replayable', () => expect(replayable.length).toBeGreaterThanOrEqual(3));
+  for (const name of replayable) {
     it(`${name}: the same commands fail, the same tree (mtimes aside), the same .vmlist counters`, async () => {
       const fx = readFixture(name);
       const d = await daemonOn(undefined);

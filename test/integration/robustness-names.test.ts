@@ -1,13 +1,13 @@
 /**
  * Odd names and times through the mount of a local-mode daemon: long names (the kernel's FUSE
  * limit is 1024 bytes, not NAME_MAX), names with a newline or non-ASCII UTF-8, names that are not
- * UTF-8 at all (EILSEQ: they cannot be told apart once decoded), and utimes outside the u32 range
+ * UTF-8 at all (kept as their bytes, as the reference keeps them), and utimes outside the u32 range
  * (clamped). Every accepted name and time survives a restart unchanged; the daemon never dies.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isUndecodableName, secondsForMtime } from '../../src/fuse/kernel-ops';
+import { secondsForMtime } from '../../src/fuse/kernel-ops';
 import { cleanup, errnoOf, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
 
 let d: DaemonHandle;
@@ -18,6 +18,9 @@ const raw = (...parts: (string | number[])[]): Buffer =>
 
 /** Names accepted below, with their content, checked again after the restart. */
 const kept = new Map<string, string>();
+/** The same for names that are not UTF-8: name bytes (hex) -> content. */
+const keptRaw = new Map<string, string>();
+const listedHex = (): string[] => fs.readdirSync(d.mnt, { encoding: 'buffer' }).map((b) => b.toString('hex'));
 
 beforeAll(async () => {
   d = await startDaemon();
@@ -53,18 +56,27 @@ describe('names', () => {
     kept.set('renamed\nagain', 'tab\there');
   });
 
-  it('names that are not UTF-8 are refused with EILSEQ and create nothing', () => {
-    const before = fs.readdirSync(d.mnt).sort();
+  it('names that are not UTF-8 are kept as their bytes: two such names are two files (the reference stores bytes)', () => {
+    const name = (...parts: (string | number[])[]) => Buffer.concat(parts.map((x) => Buffer.from(x as never)));
+    const ff = name('bad', [0xff], '.cfg');
+    const fe = name('bad', [0xfe], '.cfg');
+    const broken = name('bad', [0xc3, 0x28]); // a broken 2-byte sequence
+    const replacement = name('real-\uFFFD'); // a genuine U+FFFD is an ordinary character
+    fs.writeFileSync(raw('bad', [0xff], '.cfg'), 'ff');
+    fs.writeFileSync(raw('bad', [0xfe], '.cfg'), 'fe');
+    fs.writeFileSync(raw('bad', [0xc3, 0x28]), 'broken');
+    fs.writeFileSync(raw('real-\uFFFD'), 'U+FFFD');
+    fs.mkdirSync(raw('dir', [0x80]));
     fs.writeFileSync(p('plain.cfg'), 'plain');
-    kept.set('plain.cfg', 'plain');
-    expect(errnoOf(() => fs.writeFileSync(raw('bad', [0xff], '.cfg'), 'x'))).toBe('EILSEQ');
-    expect(errnoOf(() => fs.writeFileSync(raw('bad', [0xc3, 0x28]), 'x'))).toBe('EILSEQ'); // broken 2-byte sequence
-    expect(errnoOf(() => fs.mkdirSync(raw('dir', [0xfe])))).toBe('EILSEQ');
-    expect(errnoOf(() => fs.renameSync(p('plain.cfg'), raw('moved', [0x80])))).toBe('EILSEQ');
-    // Two different invalid names would have been one file; now neither exists.
-    expect(errnoOf(() => fs.readFileSync(raw('bad', [0xfe], '.cfg')))).toBe('ENOENT');
-    expect(fs.readdirSync(d.mnt).sort()).toEqual([...before, 'plain.cfg'].sort());
-    expect(fs.readFileSync(p('plain.cfg'), 'utf8')).toBe('plain');
+    fs.renameSync(p('plain.cfg'), raw('moved', [0xe9]));
+    const moved = name('moved', [0xe9]);
+    for (const [n, c] of [[ff, 'ff'], [fe, 'fe'], [broken, 'broken'], [replacement, 'U+FFFD'], [moved, 'plain']] as const) {
+      expect(listedHex()).toContain(n.toString('hex'));
+      expect(fs.readFileSync(Buffer.concat([Buffer.from(`${d.mnt}/`), n]), 'utf8')).toBe(c);
+      keptRaw.set(n.toString('hex'), c);
+    }
+    expect(listedHex()).toContain(name('dir', [0x80]).toString('hex'));
+    expect(fs.existsSync(p('plain.cfg'))).toBe(false);
   });
 });
 
@@ -88,10 +100,6 @@ describe('the FUSE glue alone', () => {
     expect(secondsForMtime(0n)).toBe(0);
   });
 
-  it('names: only U+FFFD (what an invalid byte decodes to) marks a name as undecodable', () => {
-    expect(isUndecodableName('/a/b\uFFFD.cfg')).toBe(true);
-    expect(isUndecodableName('/größe/\u{1F600}\n.cfg')).toBe(false);
-  });
 });
 
 describe('restart', () => {
@@ -100,6 +108,10 @@ describe('restart', () => {
     expect(await stopDaemon(d)).toBe(0);
     d = await startDaemon({ dir: d.dir });
     for (const [name, content] of kept) expect(fs.readFileSync(p(name), 'utf8')).toBe(content);
+    for (const [hex, content] of keptRaw) {
+      expect(listedHex()).toContain(hex);
+      expect(fs.readFileSync(Buffer.concat([Buffer.from(`${d.mnt}/`), Buffer.from(hex, 'hex')]), 'utf8')).toBe(content);
+    }
     expect(fs.statSync(p('d'.repeat(300))).isDirectory()).toBe(true);
     expect(fs.statSync(p('future.cfg')).mtimeMs).toBe(0xffffffff * 1000);
     expect(fs.statSync(p('normal.cfg')).mtimeMs).toBe(1_700_000_000_000);

@@ -85,7 +85,7 @@ describe('CorosyncConfSync (spec §9)', () => {
     expect(sync.sync(true)).toBe(true);
     await settle();
     expect(reloads).toBe(2);
-    expect(lines.some((l) => l.includes('corosync-cfgtool -R failed with exit code 3'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[dcdb] crit: corosync-cfgtool -R failed with exit code 3'))).toBe(true);
   });
 
   it('reload not allowed (remote change, sync commit): written, never reloaded', async () => {
@@ -99,7 +99,7 @@ describe('CorosyncConfSync (spec §9)', () => {
     writeFileSync(host, conf(5));
     expect(make(memdbWith(conf(4))).sync(true)).toBe(false);
     expect(readFileSync(host, 'utf8')).toBe(conf(5));
-    expect(lines.some((l) => l.includes('local corosync.conf is newer'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[dcdb] crit: local corosync.conf is newer'))).toBe(true);
   });
 
   it('identical, absent, empty or unparsable: nothing written', () => {
@@ -108,7 +108,7 @@ describe('CorosyncConfSync (spec §9)', () => {
     expect(make(memdbWith(undefined)).sync(true)).toBe(false);
     expect(make(memdbWith('totem {}\n')).sync(true)).toBe(false);
     expect(readFileSync(host, 'utf8')).toBe(conf(2));
-    expect(lines.some((l) => l.includes('unable to parse cluster config_version'))).toBe(true);
+    expect(lines.some((l) => l === '[dcdb] crit: unable to parse cluster config_version')).toBe(true);
   });
 
   it('stop() cancels a pending reload', async () => {
@@ -124,7 +124,7 @@ describe('CorosyncConfSync (spec §9)', () => {
   it('an unwritable host path is logged, not thrown', () => {
     const sync = new CorosyncConfSync({ memdb: memdbWith(conf(2)), logger: quietLogger(lines), hostPath: join(dir, 'missing', 'x.conf') });
     expect(sync.sync(true)).toBe(false);
-    expect(lines.some((l) => l.startsWith('[dcdb] err: unable to write new corosync config'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('[dcdb] crit: unable to write new corosync config'))).toBe(true);
   });
 });
 

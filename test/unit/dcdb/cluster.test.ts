@@ -60,6 +60,48 @@ describe('dcdb over the DFSM: initial sync', () => {
   });
 });
 
+describe('dcdb over the DFSM: log lines', () => {
+  it("a sync logs the reference's lines at its levels (golden: pve-cluster 9.1.6 joining a pmxcfs-ts leader)", () => {
+    const bus = new Bus();
+    const n1 = bus.node(1);
+    const n2 = bus.node(2);
+    bus.time += 10;
+    seed(n2, bus.time);
+    bus.join(n2);
+    bus.pump();
+    n2.logs.length = 0;
+    bus.join(n1);
+    bus.pump();
+    const lines = (n: TestNode) => n.logs.filter((l) => !l.startsWith('debug: '));
+    // 5 updates: the root (version row) and nodes, nodes/n1, nodes/n1/a.cfg, datacenter.cfg
+    const epoch = /received sync request \(epoch (1\/1001\/[0-9A-F]{8})\)/.exec(n1.logs.join('\n'))?.[1];
+    expect(epoch).toBeDefined();
+    // what the C daemon logged for the same round (members 1 and 3 there; node 3 was the leader)
+    expect(lines(n1)).toEqual([
+      'notice: members: 1/1001, 2/1002',
+      'notice: starting data syncronisation',
+      `notice: received sync request (epoch ${epoch})`,
+      'notice: received all states',
+      'notice: leader is 2/1002',
+      'notice: synced members: 2/1002',
+      'notice: waiting for updates from leader',
+      `notice: update complete - trying to commit (got 5 inode updates)`,
+      'notice: all data is up to date',
+    ]);
+    expect(lines(n2)).toEqual([
+      'notice: members: 1/1001, 2/1002',
+      'notice: starting data syncronisation',
+      `notice: received sync request (epoch ${epoch})`,
+      'notice: received all states',
+      'notice: leader is 2/1002',
+      'notice: synced members: 2/1002',
+      'notice: start sending inode updates',
+      `notice: sent all (5) updates`,
+      'notice: all data is up to date',
+    ]);
+  });
+});
+
 describe('dcdb over the DFSM: writes', () => {
   it('a write is applied everywhere in one order and the sender gets its own result', async () => {
     const { bus, n1, n2, n3 } = threeSynced();

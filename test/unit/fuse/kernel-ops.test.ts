@@ -142,11 +142,12 @@ async function createFile(parent: number, name: string): Promise<{ id: number; f
   return { id: nodeIdOf(r), fh: Number(r.readBigUInt64LE(ENTRY_OUT_SIZE)) };
 }
 
-function parseDirents(b: Buffer): { name: string; off: number }[] {
+function parseDirents(b: Buffer): { name: string; off: number; bytes: Buffer }[] {
   const out = [];
   for (let at = 0; at < b.length; ) {
     const namelen = b.readUInt32LE(at + 16);
-    out.push({ off: Number(b.readBigUInt64LE(at + 8)), name: b.subarray(at + DIRENT_HEADER_SIZE, at + DIRENT_HEADER_SIZE + namelen).toString() });
+    const bytes = b.subarray(at + DIRENT_HEADER_SIZE, at + DIRENT_HEADER_SIZE + namelen);
+    out.push({ off: Number(b.readBigUInt64LE(at + 8)), name: bytes.toString(), bytes });
     at += direntSize(namelen);
   }
   return out;
@@ -217,14 +218,17 @@ describe('CREATE, MKDIR and names', () => {
     expect(o.readUInt32LE(8)).toBe(FOPEN_DIRECT_IO);
   });
 
-  it('MKDIR, CREATE and RENAME refuse names that are not UTF-8 with EILSEQ and create nothing', async () => {
-    const bad = Buffer.from([0x61, 0xff, 0xfe]);
-    expect(await call(Opcode.MKDIR, ROOT, mkdirBody(bad))).toBe(-Errno.EILSEQ);
-    expect(await call(Opcode.CREATE, ROOT, createBody(bad))).toBe(-Errno.EILSEQ);
+  it('MKDIR, CREATE and RENAME keep names that are not UTF-8 as distinct names, and READDIR gives back their bytes', async () => {
+    const bad = (...b: number[]) => Buffer.from([0x61, ...b]);
+    await ok(Opcode.MKDIR, ROOT, mkdirBody(bad(0xff, 0xfe)));
+    await ok(Opcode.CREATE, ROOT, createBody(bad(0xff)));
     await createFile(ROOT, 'good');
-    expect(await call(Opcode.RENAME, ROOT, renameBody(ROOT, 'good', bad))).toBe(-Errno.EILSEQ);
-    expect(memdb.readdir('')).toEqual(['good']);
-    expect(submitted.map((op) => op.kind)).toEqual(['create']);
+    await ok(Opcode.RENAME, ROOT, renameBody(ROOT, 'good', bad(0xfe)));
+    expect(memdb.readdir('')).toHaveLength(3);
+    expect(submitted.map((op) => op.kind)).toEqual(['mkdir', 'create', 'create', 'rename']);
+    const fh = Number((await ok(Opcode.OPENDIR, ROOT)).readBigUInt64LE(0));
+    const listed = parseDirents(await ok(Opcode.READDIR, ROOT, readBody(fh, 0, 4096))).map((e) => e.bytes.toString('hex'));
+    for (const b of [bad(0xff, 0xfe), bad(0xff), bad(0xfe)]) expect(listed).toContain(b.toString('hex'));
   });
 
   it('MKDIR answers an entry for the new directory', async () => {

@@ -89,6 +89,16 @@ describe('virtual entries', () => {
     }
   });
 
+  it('the root directory shows mtime 0, mode 0755, nlink 2, size 0, as the reference (observed in a mixed cluster)', async () => {
+    await fs.mkdir('/d'); // changes the root's mtime in memdb (1000)
+    const st = fs.getattr('/');
+    if (typeof st === 'number') throw new Error(`errno ${-st}`);
+    expect(st).toMatchObject({ mode: 0o040755, nlink: 2, size: 0, blocks: 0, mtime: 0 });
+    const d = fs.getattr('/d');
+    if (typeof d === 'number') throw new Error(`errno ${-d}`);
+    expect(d.mtime).toBe(1000);
+  });
+
   it('status files: read what was rendered at open, other writes EIO, truncate only .debug', () => {
     const h = fs.open('/.members');
     expect((fs.read('/.members', h, 0, 100) as Buffer).toString()).toBe('m');

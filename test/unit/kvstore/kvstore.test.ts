@@ -121,11 +121,13 @@ describe('remote messages', () => {
   it('inserts LOG entries from others and tracks online flags from confchg', () => {
     const kv = new Kvstore({ nodename: 'node1' });
     kv.setClusterInfo(cluster);
-    const { ctx } = fakeCtx(self);
+    const { ctx, logs } = fakeCtx(self);
     const e = packEntry({ node: 'node2', ident: 'root', tag: 't', pid: 1, time: NOW, priority: 6, msg: 'from 2' }, 1)!;
     kv.deliver({ nodeid: 2, pid: 7 }, 3, encodeLog(e), NOW, ctx);
     kv.deliver({ nodeid: 2, pid: 7 }, 3, encodeLog(e), NOW, ctx); // duplicate
     expect(kv.clusterLog.entriesNewestFirst().map((x) => x.msg)).toEqual(['from 2']);
+    // the reference's lines ('[status] notice: received log' seen on the C node for a pmxcfs-ts entry)
+    expect(logs).toEqual(['received log', 'received log', 'ignore insert of duplicate cluster log']);
     const v = kv.clinfoVersion;
     kv.confchg([self, { nodeid: 2, pid: 7 }]);
     expect(kv.clinfoVersion).toBe(v + 1);

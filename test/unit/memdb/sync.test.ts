@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../../src/memdb/errno';
 import { decodeIndex, IndexDecodeError } from '../../../src/memdb/index-codec';
@@ -76,6 +77,31 @@ describe('applySync (spec §3 sync commit)', () => {
       const again = MemDb.open(SqliteTreeStore.open(file), 5000);
       expect(again.encodeIndex()).toEqual(leader.encodeIndex());
       again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the __version__ row takes type 4 from the synced root, as the reference stores it; a local change writes type 8 again', () => {
+    // observed on the C reference after a sync from another leader: `0|0|3|0|<mtime>|4|__version__|`
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'memdb-sync-'));
+    try {
+      const file = path.join(dir, 'config.db');
+      const { follower, leader } = syncCase(SqliteTreeStore.open(file));
+      expect(follower.applySync(leader.encodeIndex(), updatesFor(leader, follower), 4000)).toBe(true);
+      const versionRow = () => {
+        const d = new Database(file, { readonly: true });
+        try {
+          return d.prepare('SELECT inode, parent, version, writer, mtime, type, name, data FROM tree WHERE inode = 0').get();
+        } finally {
+          d.close();
+        }
+      };
+      const root = leader.entryByInode(0)!;
+      expect(versionRow()).toEqual({ inode: 0, parent: 0, version: root.version, writer: root.writer, mtime: root.mtime, type: 4, name: '__version__', data: null });
+      expect(mkdir(follower, 'after')).toBe(0);
+      expect(versionRow()).toMatchObject({ version: root.version + 1, type: 8, data: null });
+      follower.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
