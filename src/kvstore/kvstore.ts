@@ -243,7 +243,8 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
       applied = true;
     }
     if (!applied) {
-      res.result = -Errno.EINVAL;
+      // The reference's answer for a value its rrd/nodeip tables refuse (its setters return FALSE).
+      res.result = -Errno.ENOMEM;
       return res;
     }
     res.send.push({ subtype: KvstoreMessage.UPDATE, payload: encodeUpdate(key, value) });

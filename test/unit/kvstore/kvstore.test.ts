@@ -64,16 +64,21 @@ describe('local setter', () => {
 
   it('validates rrd and nodeip values, which never enter the kv table', () => {
     const kv = new Kvstore({ nodename: 'node1' });
-    expect(kv.setStatus('rrd/pve2-storage/node1/local', Buffer.from('100:1:2'), NOW).result).toBe(-Errno.EINVAL);
-    expect(kv.setStatus('rrd/pve2-storage/node1/local', Buffer.alloc(4096, 0), NOW).result).toBe(-Errno.EINVAL);
+    // The reference answers ENOMEM for every value its rrd/nodeip setters refuse.
+    const noNul = kv.setStatus('rrd/pve2-storage/node1/local', Buffer.from('100:1:2'), NOW);
+    expect(noNul.result).toBe(-Errno.ENOMEM);
+    expect(noNul.send).toEqual([]);
+    expect(kv.setStatus('rrd/pve2-storage/node1/local', Buffer.alloc(4096, 0), NOW).result).toBe(-Errno.ENOMEM);
+    expect(kv.setStatus('rrd/pve2-node/node1', Buffer.alloc(0), NOW).result).toBe(-Errno.ENOMEM);
     const ok = kv.setStatus('rrd/pve2-storage/node1/local', Buffer.from('100:1:2\0'), NOW);
     expect(ok.result).toBe(0);
     expect(ok.effects).toEqual([{ kind: 'rrd-update', key: 'pve2-storage/node1/local', target: { kind: 'storage', file: 'pve-storage-9.0/node1/local', update: '100:1:2' } }]);
     const wrong = kv.setStatus('rrd/nonsense', Buffer.from('1\0'), NOW);
     expect(wrong.result).toBe(0);
     expect(wrong.log[0]).toContain('unknown/wrong key');
-    expect(kv.setStatus('nodeip', Buffer.from('10.0.0.1'), NOW).result).toBe(-Errno.EINVAL);
-    expect(kv.setStatus('nodeip', Buffer.from('x'.repeat(255) + '\0'), NOW).result).toBe(-Errno.EINVAL);
+    expect(kv.setStatus('nodeip', Buffer.from('10.0.0.1'), NOW).result).toBe(-Errno.ENOMEM);
+    expect(kv.setStatus('nodeip', Buffer.from('x'.repeat(255) + '\0'), NOW).result).toBe(-Errno.ENOMEM);
+    expect(kv.setStatus('nodeip', Buffer.alloc(0), NOW).result).toBe(-Errno.ENOMEM);
     const v = kv.clinfoVersion;
     expect(kv.setStatus('nodeip', Buffer.from('10.0.0.1\0'), NOW).result).toBe(0);
     expect(kv.clinfoVersion).toBe(v + 1);
