@@ -89,6 +89,12 @@ describe('virtual entries', () => {
     }
   });
 
+  it('the root directory shows mtime 0 although memdb changes its mtime (observed on the reference)', async () => {
+    await fs.mkdir('/nodes');
+    expect(fs.getattr('/')).toMatchObject({ mode: 0o040755, mtime: 0, size: 0, nlink: 2 });
+    expect(fs.getattr('/nodes')).toMatchObject({ mtime: 1000 });
+  });
+
   it('status files: read what was rendered at open, other writes EIO, truncate only .debug', () => {
     const h = fs.open('/.members');
     expect((fs.read('/.members', h, 0, 100) as Buffer).toString()).toBe('m');
