@@ -240,6 +240,7 @@ describe('daemon mode', () => {
       fs.existsSync(pidFile) && !fs.existsSync(flag) ? true : undefined,
     );
     expect(fs.readFileSync(pidFile, 'utf8')).toBe(`${d.proc.pid}\n`);
+    expect(fs.statSync(pidFile).mode & 0o7777).toBe(0o644);
     expect(await stopDaemon(d)).toBe(0);
     const st = fs.statSync(flag);
     expect(st.mode & 0o7777).toBe(0o440);
