@@ -214,9 +214,9 @@ export class ClusterBackend implements FsBackend {
     this.unsubscribe.push(
       this.quorum.onChange((quorate) => this.dcdbClient.quorumChanged(quorate)),
       this.cmap.onChange((info) => {
-        this.kvstore.setClusterInfo(clusterConfigOf(info));
-        // Online flags are only tracked once a nodelist is known: apply the current view again.
-        this.kvstore.membersChanged(this.kvGroup.isJoined ? this.kvDfsm.members : []);
+        // Online flags are only tracked once a nodelist is known: take them from the current view
+        // (one clinfo change, as the reference counts a new cluster info).
+        this.kvstore.setClusterInfo(clusterConfigOf(info), this.kvGroup.isJoined ? this.kvDfsm.members : []);
       }),
     );
     // Spec §1/§9: at start-up in cluster mode the tree's corosync.conf goes to the host, reload allowed.

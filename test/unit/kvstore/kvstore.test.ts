@@ -142,6 +142,20 @@ describe('remote messages', () => {
     );
   });
 
+  // Observed on the reference (one-node cluster, 2026-12-07): cluster info, the kvstore view and the
+  // node's IP make .members "version": 3. A nodelist read while already in the group counts once.
+  it('a nodelist given with the current view takes its online flags and counts one clinfo change', () => {
+    const kv = new Kvstore({ nodename: 'node1' });
+    kv.confchg([self, { nodeid: 2, pid: 7 }]);
+    const v = kv.clinfoVersion;
+    kv.setClusterInfo(cluster, [self, { nodeid: 2, pid: 7 }]);
+    expect(kv.clinfoVersion).toBe(v + 1);
+    expect([1, 2, 3].map((id) => kv.isOnline(id))).toEqual([true, true, false]);
+    kv.setClusterInfo(cluster, []);
+    expect(kv.clinfoVersion).toBe(v + 2);
+    expect([1, 2, 3].map((id) => kv.isOnline(id))).toEqual([false, false, false]);
+  });
+
   it('keeps tables and online flags of nodes that stay in a new nodelist', () => {
     const kv = new Kvstore({ nodename: 'node1' });
     kv.setClusterInfo(cluster);
