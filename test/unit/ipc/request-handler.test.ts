@@ -182,6 +182,11 @@ describe('IPC request handler (spec §10)', () => {
     expect(props(100, 2, Buffer.concat([cString('name'), Buffer.from('\0')])).error).toBe(-Errno.EINVAL);
     expect(props(50, 1, cString('name')).error).toBe(-Errno.EINVAL);
     expect(props(101, 1, cString('name')).error).toBe(-Errno.ENOENT);
+    // A request that ends after its vmid: the vmid is judged first (observed on the reference).
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, u32(101)).error).toBe(-Errno.ENOENT);
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, u32(50)).error).toBe(-Errno.EINVAL);
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, u32(100)).error).toBe(-Errno.EINVAL);
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, Buffer.from([100, 0])).error).toBe(-Errno.EINVAL);
   });
 
   it('VERIFY_TOKEN: 0 for a line of priv/token.cfg, ENOENT otherwise, EINVAL for bad input', () => {
