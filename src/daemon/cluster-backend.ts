@@ -219,9 +219,9 @@ export class ClusterBackend implements FsBackend {
       this.cmap.onChange((info) => {
         // the reference's line, double space included
         this.o.logger.log('status', 'notice', `update cluster info (cluster name  ${info.clusterName}, version = ${info.configVersion})`);
-        this.kvstore.setClusterInfo(clusterConfigOf(info));
-        // Online flags are only tracked once a nodelist is known: apply the current view again.
-        this.kvstore.membersChanged(this.kvGroup.isJoined ? this.kvDfsm.members : []);
+        // Online flags are only tracked once a nodelist is known: take them from the current view
+        // (one clinfo change, as the reference counts a new cluster info).
+        this.kvstore.setClusterInfo(clusterConfigOf(info), this.kvGroup.isJoined ? this.kvDfsm.members : []);
       }),
     );
     // Spec §1/§9: at start-up in cluster mode the tree's corosync.conf goes to the host, reload allowed.

@@ -55,7 +55,7 @@ export class LocalStatusSource implements StatusSource {
   version(): string {
     return renderVersion({
       starttime: this.starttime,
-      clinfo: 0,
+      clinfo: this.kv.clinfoVersion,
       vmlist: this.memdb.vmlist().version,
       paths: this.observed.entries(),
       kvstore: this.kv.kvstoreVersions(),
@@ -63,7 +63,8 @@ export class LocalStatusSource implements StatusSource {
   }
 
   members(): string {
-    return renderMembers({ nodename: this.nodename, version: 0 });
+    // No cluster info in local mode; the version still counts `nodeip` changes, as the reference's.
+    return renderMembers({ nodename: this.nodename, version: this.kv.clinfoVersion });
   }
 
   vmlist(): string {

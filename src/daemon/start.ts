@@ -15,7 +15,8 @@ import { importHostCorosyncConf } from './corosync-import';
 import { acquireLockFile } from './flock';
 import { Logger } from './logger';
 import { NO_RRDCACHED, type DaemonOptions } from './options';
-import { pidFilePath } from './pidfile';
+import { pidFilePath, writePidFile } from './pidfile';
+import { clearRestartFlag, raiseRestartFlag, restartFlagPath } from './restart-flag';
 import { ensureWwwDataGroup } from './system-setup';
 import { prepareMountPoint } from './mount-point';
 import { controlSocketPath } from './control-protocol';
@@ -62,6 +63,8 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
   let control: ControlServer | undefined;
   let ipc: IpcService | undefined;
   let rrd: RrdWriter | undefined;
+  // Daemonized, the parent wrote it with our pid; in the foreground we write it ourselves (as the reference).
+  let pidFileWritten = daemonized;
   let stopIdleGc: () => void = () => {};
   let mountGone: () => void = () => {};
   const mountLost = new Promise<void>((resolve) => (mountGone = resolve));
@@ -120,6 +123,14 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       fail(`fuse mount of '${o.mount}' failed: ${(e as Error).message}`);
     }
     logger.log('main', 'notice', `pmxcfs-ts started in ${mode} mode, mounted at ${o.mount}, database ${o.db}`);
+    if (!daemonized) {
+      try {
+        writePidFile(pidFilePath(o.db), process.pid);
+        pidFileWritten = true;
+      } catch (e) {
+        logger.log('main', 'warning', `unable to write pid file ${pidFilePath(o.db)}: ${(e as Error).message}`);
+      }
+    }
 
     // The operator's status socket; the daemon runs on without it if it cannot be made.
     const statusCtx = { backend: running.backend, nodename: o.nodename, mode, mount: o.mount, db: o.db, pid: process.pid, starttime, debug: () => logger.enabled() };
@@ -138,6 +149,9 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
       logger.log('main', 'err', `IPC service not available: ${(e as Error).message}`);
     }
 
+    // Up: PVE::IPCC clients stop waiting for a restart (the flag is raised again at shutdown).
+    clearRestartFlag(restartFlagPath(o.db));
+
     const tree = memdb;
     stopIdleGc = startIdleGc(() => tree.version);
 
@@ -147,12 +161,14 @@ export async function runDaemon(o: DaemonOptions): Promise<void> {
     }
 
     await Promise.race([terminated, mountLost]);
+    const flagError = raiseRestartFlag(restartFlagPath(o.db), gid);
+    if (flagError !== null) logger.log('main', 'warning', `unable to create the restart flag: ${flagError}`);
     logger.log('main', 'notice', 'teardown filesystem');
     const flushed = await fs.flushAll();
     if (flushed < 0) logger.log('main', 'err', `committing buffered writes failed (${flushed})`);
   } finally {
     await releaseAll();
-    if (daemonized) removeQuietly(pidFilePath(o.db));
+    if (pidFileWritten) removeQuietly(pidFilePath(o.db));
   }
   logger.log('main', 'notice', 'exit proxmox configuration filesystem');
 }

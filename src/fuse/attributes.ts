@@ -19,10 +19,25 @@ export type AttrKind = 'dir' | 'file' | 'link';
 export function permissionBits(kind: AttrKind, path: string, quorate: boolean): number {
   if (path === '') return 0o755; // the root directory is always 0777 & 0755
   let base: number;
-  if (kind === 'file') base = quorate ? 0o666 : 0o444;
+  if (kind === 'file') base = (quorate ? 0o666 : 0o444) | (isOpenvzScriptName(baseName(path)) ? 0o100 : 0);
   else base = quorate ? 0o777 : 0o555;
   if (kind !== 'link' && isPrivatePath(path)) return base & 0o700;
   return kind === 'file' ? base & 0o750 : base & 0o755;
+}
+
+const OPENVZ_SCRIPT_SUFFIXES = new Set(['mount', 'umount', 'start', 'stop', 'premount', 'postumount']);
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * A legacy OpenVZ action script name, `<digits>.<action>` (first digit 1-9) or `vps.<action>`:
+ * the reference adds the owner's execute bit to such files wherever they are.
+ */
+export function isOpenvzScriptName(name: string): boolean {
+  const m = /^(?:vps|[1-9][0-9]*)\.(.*)$/s.exec(name);
+  return m !== null && OPENVZ_SCRIPT_SUFFIXES.has(m[1]!);
 }
 
 /** The one mode chmod accepts (as a no-op) on a path; anything else is EPERM (spec §8.2). */

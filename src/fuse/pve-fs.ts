@@ -109,7 +109,7 @@ export class PveFs {
           kind,
           perm: permissionBits(kind, t.path, quorate),
           size: buffered !== undefined ? buffered.length : entrySize(entry),
-          // the reference answers for the root itself (not from memdb) and fills in no time
+          // The reference answers the root from its plug tree, not from memdb: mtime 0.
           mtime: t.path === '' ? VIRTUAL_MTIME : entry.mtime,
           gid: this.o.gid,
         });

@@ -166,10 +166,13 @@ function guestConfigProperty(s: IpcServices, msg: Buffer): Outcome {
 }
 
 function guestConfigProperties(s: IpcServices, msg: Buffer): Outcome {
-  if (msg.length < PROPERTIES_OFFSET) return fail(Errno.EINVAL);
+  // The reference checks the vmid before it reads num_props: an unknown guest is ENOENT even when
+  // the request ends right after its vmid.
+  if (msg.length < PROPERTY_OFFSET) return fail(Errno.EINVAL);
   const vmid = msg.readUInt32LE(REQUEST_HEADER_SIZE);
   const bad = checkVmid(s, vmid);
   if (bad < 0) return fail(-bad);
+  if (msg.length < PROPERTIES_OFFSET) return fail(Errno.EINVAL);
   const count = msg[REQUEST_HEADER_SIZE + 4]!;
   if (count === 0) return fail(Errno.EINVAL);
   let remaining = msg.length - PROPERTIES_OFFSET;

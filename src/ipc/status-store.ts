@@ -18,7 +18,7 @@ export interface ClusterLogFields {
 }
 
 export interface IpcStatusStore {
-  /** SET_STATUS: 0 or -errno (EFBIG, EINVAL). An empty value deletes the key. */
+  /** SET_STATUS: 0 or -errno (EFBIG; ENOMEM for an rrd/nodeip value without its NUL or too long). An empty value deletes the key. */
   setStatus(key: string, value: Buffer): number;
   /** GET_STATUS: the node's value (own node for '' or our name), or -ENOENT. */
   getStatus(key: string, nodename: string): Buffer | number;

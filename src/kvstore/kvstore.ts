@@ -192,16 +192,21 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
 
   // ---- cluster configuration and membership ----
 
-  /** New nodelist from cmap: keeps online flags and kv tables of nodes with the same id. */
-  setClusterInfo(config: ClusterConfig): void {
+  /**
+   * New nodelist from cmap: keeps the kv tables of nodes with the same id, and their online flags —
+   * or, given the kvstore group's current view, takes the flags from it. Counts one clinfo change,
+   * as the reference does for a new cluster info.
+   */
+  setClusterInfo(config: ClusterConfig, currentMembers?: readonly GroupMember[]): void {
     const old = this.cluster;
+    const online = currentMembers === undefined ? undefined : new Set(currentMembers.map((m) => m.nodeid));
     const nodes = new Map<number, ClusterNodeState>();
     for (const n of config.nodes) {
       nodes.set(n.nodeid, {
         name: n.name,
         nodeid: n.nodeid,
         votes: n.votes ?? 1,
-        online: old?.nodes.get(n.nodeid)?.online ?? false,
+        online: online !== undefined ? online.has(n.nodeid) : (old?.nodes.get(n.nodeid)?.online ?? false),
       });
     }
     for (const id of [...this.remoteKv.keys()]) if (!nodes.has(id)) this.remoteKv.delete(id);
@@ -243,7 +248,8 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
       applied = true;
     }
     if (!applied) {
-      res.result = -Errno.EINVAL;
+      // The reference's answer for a value its rrd/nodeip tables refuse (its setters return FALSE).
+      res.result = -Errno.ENOMEM;
       return res;
     }
     res.send.push({ subtype: KvstoreMessage.UPDATE, payload: encodeUpdate(key, value) });

@@ -228,6 +228,26 @@ describe('refusals', () => {
 });
 
 describe('daemon mode', () => {
+  // As the reference (observed 2026-12-07, pmxcfs -f -l): -f writes the pid file too; the restart
+  // flag PVE::IPCC waits on is removed once the daemon is up and made again (0440 root:www-data) at shutdown.
+  it('with -f: pid file with our pid while running; restart flag cleared when up, raised at shutdown', async () => {
+    const dir = tempDir();
+    const flag = join(dir, 'cfs-restart-flag');
+    fs.writeFileSync(flag, '', { mode: 0o440 }); // left by an earlier shutdown
+    const d = track(await startDaemon({ dir }));
+    const pidFile = join(dir, 'pmxcfs.pid');
+    await waitUntil('the pid file and the flag to go', () =>
+      fs.existsSync(pidFile) && !fs.existsSync(flag) ? true : undefined,
+    );
+    expect(fs.readFileSync(pidFile, 'utf8')).toBe(`${d.proc.pid}\n`);
+    expect(fs.statSync(pidFile).mode & 0o7777).toBe(0o644);
+    expect(await stopDaemon(d)).toBe(0);
+    const st = fs.statSync(flag);
+    expect(st.mode & 0o7777).toBe(0o440);
+    expect([st.uid, st.gid]).toEqual([0, Number(spawnSync('getent', ['group', 'www-data'], { encoding: 'utf8' }).stdout.split(':')[2])]);
+    expect(fs.existsSync(pidFile)).toBe(false);
+  });
+
   it('without -f: exits 0 once mounted, writes the pid file, SIGTERM stops and removes it', async () => {
     const dir = tempDir();
     const mnt = join(dir, 'mnt');

@@ -86,6 +86,20 @@ describe('modes, owners, times', () => {
     expect(perm('priv/moved')).toBe(0o600);
   });
 
+  // Observed on the reference side by side (2026-12-07, lab/compat/openvz-modes.sh).
+  it('OpenVZ action scripts (<vmid>.mount, vps.start, ...) read back 0740 and pass access(X_OK); the root shows mtime 0', () => {
+    for (const name of ['101.mount', 'vps.start', '5.postumount']) fs.writeFileSync(p(`d1/${name}`), '#!/bin/sh\n');
+    for (const name of ['0.mount', '1.mountx', 'x.stop']) fs.writeFileSync(p(`d1/${name}`), '');
+    fs.writeFileSync(p('priv/101.mount'), '');
+    expect(['101.mount', 'vps.start', '5.postumount', '0.mount', '1.mountx', 'x.stop'].map((n) => perm(`d1/${n}`))).toEqual([
+      0o740, 0o740, 0o740, 0o640, 0o640, 0o640,
+    ]);
+    expect(perm('priv/101.mount')).toBe(0o700);
+    expect(errnoOf(() => fs.accessSync(p('d1/101.mount'), fs.constants.X_OK))).toBe('ok');
+    expect(errnoOf(() => fs.chmodSync(p('d1/101.mount'), 0o740))).toBe('EPERM');
+    expect(fs.statSync(M).mtimeMs).toBe(0);
+  });
+
   it('access(X_OK) on a file is EACCES', () => {
     expect(errnoOf(() => fs.accessSync(p('d1/f'), fs.constants.X_OK))).toBe('EACCES');
   });

@@ -568,7 +568,7 @@ class Simulation implements ProcessHooks {
         value = rnd.chance(0.2) ? Buffer.alloc(0) : rnd.chance(0.03) ? Buffer.alloc(32769, 0x78) : Buffer.from(`${n.name}-${rnd.int(1000)}`);
         break;
       case 1: {
-        // an RRD sample under a valid key; sometimes not NUL-terminated (EINVAL)
+        // an RRD sample under a valid key; sometimes not NUL-terminated (ENOMEM, as the reference)
         const ts = this.time;
         key = rnd.pick([`rrd/pve2-node/${n.name}`, `rrd/pve-node-9.0/${n.name}`, `rrd/pve2.3-vm/${rnd.range(100, 103)}`, `rrd/pve-storage-9.0/${n.name}/local`]);
         const sample = `${rnd.int(100000)}:0:${ts}:${rnd.int(100)}:${rnd.int(8)}:${rnd.int(1000)}`;

@@ -23,6 +23,20 @@ describe('permission model (spec §8.2)', () => {
     expect(permissionBits('link', 'local', false)).toBe(0o555);
   });
 
+  // Observed on the reference (2026-12-07): 101.mount -rwxr-----, priv/t/101.mount -rwx------.
+  it('OpenVZ action scripts (<vmid>.mount, vps.start, ...) get the owner execute bit, anywhere', () => {
+    for (const name of ['101.mount', 'vps.start', 'vps.stop', '1.umount', '9.premount', '5.postumount', '4294967296.mount']) {
+      expect(permissionBits('file', `t/${name}`, true)).toBe(0o740);
+      expect(permissionBits('file', name, false)).toBe(0o540);
+    }
+    expect(permissionBits('file', 'priv/t/101.mount', true)).toBe(0o700);
+    for (const name of ['0.mount', '01.mount', '1x.mount', '1.mountx', 'vps.mountx', '1.start.sh', 'x.stop', '.mount', 'vpsx.start']) {
+      expect(permissionBits('file', `t/${name}`, true)).toBe(0o640);
+    }
+    expect(permissionBits('dir', 't/102.mount', true)).toBe(0o755);
+    expect(acceptedChmodMode('t/101.mount')).toBe(0o640);
+  });
+
   it('chmod accepts 0600 on private paths and 0640 elsewhere', () => {
     expect(acceptedChmodMode('priv/x')).toBe(0o600);
     expect(acceptedChmodMode('nodes')).toBe(0o640);

@@ -94,6 +94,33 @@ describe('IPC request handler (spec §10)', () => {
     expect(call(RW, IpcOp.GET_RRD_DUMP, Buffer.from([1])).error).toBe(-Errno.EINVAL);
   });
 
+  // Observed on the reference in local mode (pmxcfs -l, 2026-12-07): a refused rrd/nodeip value
+  // answers ENOMEM; every new nodeip bumps the clinfo version of .members and .version.
+  it('local mode: SET_STATUS nodeip counts in the clinfo version; refused rrd/nodeip values ENOMEM', () => {
+    const { call } = setup();
+    const members = () => call(RW, IpcOp.GET_CLUSTER_INFO).data.toString();
+    const clinfo = () => /"clinfo": (\d+),/.exec(call(RW, IpcOp.GET_FS_VERSION).data.toString())?.[1];
+    expect(members()).toBe('{\n"nodename": "n1",\n"version": 0\n}\n');
+    expect(call(RW, IpcOp.SET_STATUS, setStatusPayload('nodeip', cString('10.0.0.9'))).error).toBe(0);
+    expect(members()).toBe('{\n"nodename": "n1",\n"version": 1\n}\n');
+    expect(clinfo()).toBe('1');
+    expect(call(RW, IpcOp.SET_STATUS, setStatusPayload('nodeip', cString('10.0.0.9'))).error).toBe(0);
+    expect(clinfo()).toBe('1');
+    expect(call(RW, IpcOp.SET_STATUS, setStatusPayload('nodeip', cString('garbage'))).error).toBe(0);
+    expect(clinfo()).toBe('2');
+    for (const [key, value] of [
+      ['nodeip', Buffer.from('10.0.0.9')],
+      ['nodeip', Buffer.alloc(0)],
+      ['nodeip', cString('1'.repeat(300))],
+      ['rrd/pve2-node/n1', Buffer.from('1:2')],
+      ['rrd/pve2-node/n1', cString('1'.repeat(4095))],
+    ] as const) {
+      expect(call(RW, IpcOp.SET_STATUS, setStatusPayload(key, value)).error).toBe(-Errno.ENOMEM);
+    }
+    expect(clinfo()).toBe('2');
+    expect(call(RW, IpcOp.GET_RRD_DUMP).data).toEqual(Buffer.from([0]));
+  });
+
   it('LOG_CLUSTER_MSG stamps node, time and client pid; GET_CLUSTER_LOG filters and counts', () => {
     const { call } = setup();
     expect(call(RW, IpcOp.LOG_CLUSTER_MSG, logPayload(5, 'alice@pve', 'task', 'hello "world"')).error).toBe(0);
@@ -155,6 +182,11 @@ describe('IPC request handler (spec §10)', () => {
     expect(props(100, 2, Buffer.concat([cString('name'), Buffer.from('\0')])).error).toBe(-Errno.EINVAL);
     expect(props(50, 1, cString('name')).error).toBe(-Errno.EINVAL);
     expect(props(101, 1, cString('name')).error).toBe(-Errno.ENOENT);
+    // A request that ends after its vmid: the vmid is judged first (observed on the reference).
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, u32(101)).error).toBe(-Errno.ENOENT);
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, u32(50)).error).toBe(-Errno.EINVAL);
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, u32(100)).error).toBe(-Errno.EINVAL);
+    expect(call(RO, IpcOp.GET_GUEST_CONFIG_PROPERTIES, Buffer.from([100, 0])).error).toBe(-Errno.EINVAL);
   });
 
   it('VERIFY_TOKEN: 0 for a line of priv/token.cfg, ENOENT otherwise, EINVAL for bad input', () => {

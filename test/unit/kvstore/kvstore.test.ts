@@ -64,16 +64,21 @@ describe('local setter', () => {
 
   it('validates rrd and nodeip values, which never enter the kv table', () => {
     const kv = new Kvstore({ nodename: 'node1' });
-    expect(kv.setStatus('rrd/pve2-storage/node1/local', Buffer.from('100:1:2'), NOW).result).toBe(-Errno.EINVAL);
-    expect(kv.setStatus('rrd/pve2-storage/node1/local', Buffer.alloc(4096, 0), NOW).result).toBe(-Errno.EINVAL);
+    // The reference answers ENOMEM for every value its rrd/nodeip setters refuse.
+    const noNul = kv.setStatus('rrd/pve2-storage/node1/local', Buffer.from('100:1:2'), NOW);
+    expect(noNul.result).toBe(-Errno.ENOMEM);
+    expect(noNul.send).toEqual([]);
+    expect(kv.setStatus('rrd/pve2-storage/node1/local', Buffer.alloc(4096, 0), NOW).result).toBe(-Errno.ENOMEM);
+    expect(kv.setStatus('rrd/pve2-node/node1', Buffer.alloc(0), NOW).result).toBe(-Errno.ENOMEM);
     const ok = kv.setStatus('rrd/pve2-storage/node1/local', Buffer.from('100:1:2\0'), NOW);
     expect(ok.result).toBe(0);
     expect(ok.effects).toEqual([{ kind: 'rrd-update', key: 'pve2-storage/node1/local', target: { kind: 'storage', file: 'pve-storage-9.0/node1/local', update: '100:1:2' } }]);
     const wrong = kv.setStatus('rrd/nonsense', Buffer.from('1\0'), NOW);
     expect(wrong.result).toBe(0);
     expect(wrong.log[0]).toContain('unknown/wrong key');
-    expect(kv.setStatus('nodeip', Buffer.from('10.0.0.1'), NOW).result).toBe(-Errno.EINVAL);
-    expect(kv.setStatus('nodeip', Buffer.from('x'.repeat(255) + '\0'), NOW).result).toBe(-Errno.EINVAL);
+    expect(kv.setStatus('nodeip', Buffer.from('10.0.0.1'), NOW).result).toBe(-Errno.ENOMEM);
+    expect(kv.setStatus('nodeip', Buffer.from('x'.repeat(255) + '\0'), NOW).result).toBe(-Errno.ENOMEM);
+    expect(kv.setStatus('nodeip', Buffer.alloc(0), NOW).result).toBe(-Errno.ENOMEM);
     const v = kv.clinfoVersion;
     expect(kv.setStatus('nodeip', Buffer.from('10.0.0.1\0'), NOW).result).toBe(0);
     expect(kv.clinfoVersion).toBe(v + 1);
@@ -137,6 +142,20 @@ describe('remote messages', () => {
         '"cluster": { "name": "mycluster", "version": 3, "nodes": 3, "quorate": 1 },\n"nodelist": {\n' +
         '  "node1": { "id": 1, "online": 1},\n  "node2": { "id": 2, "online": 1},\n  "node3": { "id": 3, "online": 0}\n  }\n}\n',
     );
+  });
+
+  // Observed on the reference (one-node cluster, 2026-12-07): cluster info, the kvstore view and the
+  // node's IP make .members "version": 3. A nodelist read while already in the group counts once.
+  it('a nodelist given with the current view takes its online flags and counts one clinfo change', () => {
+    const kv = new Kvstore({ nodename: 'node1' });
+    kv.confchg([self, { nodeid: 2, pid: 7 }]);
+    const v = kv.clinfoVersion;
+    kv.setClusterInfo(cluster, [self, { nodeid: 2, pid: 7 }]);
+    expect(kv.clinfoVersion).toBe(v + 1);
+    expect([1, 2, 3].map((id) => kv.isOnline(id))).toEqual([true, true, false]);
+    kv.setClusterInfo(cluster, []);
+    expect(kv.clinfoVersion).toBe(v + 2);
+    expect([1, 2, 3].map((id) => kv.isOnline(id))).toEqual([false, false, false]);
   });
 
   it('keeps tables and online flags of nodes that stay in a new nodelist', () => {
