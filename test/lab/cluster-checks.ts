@@ -55,8 +55,10 @@ export interface TreeView {
   mountDigest: string; // sha256 of names, types, sizes and contents seen under /etc/pve
 }
 
-// Every row, data as hex; the sqlite3 shell reads the WAL the daemon commits to.
-const DB_DUMP = `sqlite3 -readonly ${DB} "SELECT inode,parent,version,writer,mtime,type,name,hex(data) FROM tree ORDER BY inode"`;
+// Every row, data as hex; the sqlite3 shell reads the WAL the daemon commits to. The type of the
+// __version__ row is left out: a node that took the tree in a sync stores it with the root's type
+// (4), as the reference does, the others with 8.
+const DB_DUMP = `sqlite3 -readonly ${DB} "SELECT inode,parent,version,writer,mtime,CASE WHEN inode = 0 THEN 0 ELSE type END,name,hex(data) FROM tree ORDER BY inode"`;
 // The real entries under /etc/pve: the top-level dot names are the daemon's virtual status files and
 // the symlinks point to the node's own directory, so both differ between nodes by design.
 const MOUNT_DUMP =
