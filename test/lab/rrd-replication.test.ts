@@ -16,7 +16,7 @@ const PARTITION_FILE = 'pve-storage-9.0/node1/partition';
 const AFTER_HEAL_FILE = 'pve-storage-9.0/node1/after-heal';
 const MARKER_FILE = 'pve-storage-9.0/node2/marker';
 const KV_KEY = 'lab-rrd-replication';
-const EINVAL = 22;
+const ENOMEM = 12; // the reference's answer when its rrd table refuses a value
 const EFBIG = 27;
 
 // The 9.0 node layout of spec §11.2, written down here independently of src/rrd.
@@ -136,7 +136,7 @@ describe('RRD replication across node1..node3', () => {
       { op: 'set', key: 'rrd/pve2-node/node2/extra', value: nodeSample(tm) }, // unknown/wrong key: cached, no file
       { op: 'set', key: 'rrd/pve2-storage/node2/marker', value: storageSample(tm) }, // a valid sample after them
     ]);
-    expect(answers.map((a) => a.error)).toEqual([-EINVAL, -EINVAL, -EFBIG, 0, 0, 0]);
+    expect(answers.map((a) => a.error)).toEqual([-ENOMEM, -ENOMEM, -EFBIG, 0, 0, 0]);
 
     // Each node applies node2's messages in the order sent: once the marker is written there, the
     // garbage before it was handled too.
