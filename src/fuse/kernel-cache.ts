@@ -32,6 +32,7 @@ export const LEGACY_VALIDITY: Validity = { entrySeconds: 1, attrSeconds: 1 };
 const CACHED_VALIDITY: Validity = { entrySeconds: CACHE_SECONDS, attrSeconds: CACHE_SECONDS };
 const STATUS_VALIDITY: Validity = { entrySeconds: CACHE_SECONDS, attrSeconds: 0 };
 const O_ACCMODE = 3;
+const EMPTY = Buffer.alloc(0);
 const O_RDONLY = 0;
 
 /** What the cache needs from the backend: the tree and, in a cluster, quorum changes. */
@@ -63,6 +64,8 @@ export class KernelCache {
    */
   private namesOut = true;
   private readonly expected = new Map<string, Expectation[]>();
+  /** Contents of own commits in flight, by tree path (see ownCommit). */
+  private readonly ownContent = new Map<string, Buffer[]>();
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -144,6 +147,22 @@ export class KernelCache {
     if (result < 0) this.dropNames();
   }
 
+  /**
+   * Buffered content of `path` (a tree path) is about to be committed. The kernel already holds
+   * those bytes in its pages: WRITEs go through its page cache, and while a file has buffered
+   * content every READ is answered from that buffer. So when the tree then takes exactly these
+   * bytes, whoever's change it is, the kernel's pages are right and only the attributes (mtime) are
+   * dropped; this spares the pool-thread page invalidation after every own write. Call the returned
+   * function with the commit's result.
+   */
+  ownCommit(path: string, content: Buffer): (result: number) => void {
+    if (!this.on) return () => undefined;
+    const list = this.ownContent.get(path);
+    if (list === undefined) this.ownContent.set(path, [content]);
+    else list.push(content);
+    return () => this.forgetOwnContent(path, content);
+  }
+
   /** Content the kernel may hold that the tree does not have (a buffered write whose commit failed). */
   contentDiscarded(path: string): void {
     if (this.on) this.contentChanged(memdbPath(path));
@@ -176,7 +195,29 @@ export class KernelCache {
     const id = this.nodes.idOf(path);
     if (id === undefined) return;
     this.notifier.invalidateAttributes(id);
-    if (this.source?.memdb.lookup(path)?.type === DT_REG) this.notifier.invalidatePages(id);
+    const entry = this.source?.memdb.lookup(path);
+    if (entry?.type !== DT_REG) return;
+    if (this.takeOwnContent(path, entry.data)) return;
+    this.notifier.invalidatePages(id);
+  }
+
+  /** True (and the expectation is used up) when the tree now holds the content of an own commit. */
+  private takeOwnContent(path: string, data: Buffer | null): boolean {
+    const list = this.ownContent.get(path);
+    if (list === undefined) return false;
+    const now = data ?? EMPTY;
+    const content = list.find((c) => c.equals(now));
+    if (content === undefined) return false;
+    this.forgetOwnContent(path, content);
+    return true;
+  }
+
+  private forgetOwnContent(path: string, content: Buffer): void {
+    const list = this.ownContent.get(path);
+    if (list === undefined) return;
+    const i = list.indexOf(content);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.ownContent.delete(path);
   }
 
   private attributes(path: string): void {

@@ -52,6 +52,7 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
   const nodes = new NodeTable();
   const cache = new KernelCache(nodes, new KernelNotifier(dev, log), o.changes);
   fs.onContentDiscarded = (path) => cache.contentDiscarded(path);
+  fs.onOwnCommit = (path, content) => cache.ownCommit(path, content);
   let gone = false;
   const session = new FuseSession(
     dev,

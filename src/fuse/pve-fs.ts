@@ -56,15 +56,26 @@ export class PveFs {
    * tree (its commit failed): the kernel's copy must go too.
    */
   onContentDiscarded: ((path: string) => void) | null = null;
+  /**
+   * Told before buffered content (which the kernel wrote through its page cache) is committed;
+   * the function it returns is called with the commit's result.
+   */
+  onOwnCommit: ((path: string, content: Buffer) => (result: number) => void) | null = null;
 
   constructor(private readonly o: PveFsOptions) {
     this.buffers = new WriteBuffers(
       (path) => this.loadContent(path),
-      (path, content) =>
-        o.backend.submit({ kind: 'write', path, offset: 0, data: content, truncate: true }).then((r) => {
+      (path, content) => {
+        const committed = this.onOwnCommit?.(path, content);
+        return o.backend.submit({ kind: 'write', path, offset: 0, data: content, truncate: true }).then(
+          (r) => r,
+          () => -Errno.EIO,
+        ).then((r) => {
+          committed?.(r);
           if (r < 0) this.onContentDiscarded?.(path);
           return r;
-        }),
+        });
+      },
     );
   }
 

@@ -88,6 +88,22 @@ describe.skipIf(!corosyncAvailable())('kernel caches: a node never serves older 
     }
   });
 
+  it('own writes on B and peer writes from A of the same size alternate: B reads the newest each time', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const file = (n: Node): string => join(n.mnt, 'vzdump.cron');
+    fs.writeFileSync(file(b), 'own 000\n');
+    for (let i = 1; i <= 20; i++) {
+      // B's own write stays in B's pages (no page invalidation for it); A's write of the same size,
+      // usually in the same second, must still replace them on B.
+      const own = `own ${String(i).padStart(3, '0')}\n`;
+      fs.writeFileSync(file(b), own);
+      expect(fs.readFileSync(file(b), 'utf8')).toBe(own);
+      const peer = `A   ${String(i).padStart(3, '0')}\n`;
+      await changeOnAThenWaitForB(b, 'vzdump.cron', () => fs.writeFileSync(file(a), peer));
+      expect(fs.readFileSync(file(b), 'utf8')).toBe(peer);
+    }
+  });
+
   it('an open descriptor on B reads the new content too', async () => {
     const [a, b] = nodes as [Node, Node];
     const fd = fs.openSync(join(b.mnt, 'storage.cfg'), 'r');
@@ -169,6 +185,41 @@ describe('kernel caches in local mode', () => {
       fs.writeFileSync(p('own.cfg'), content);
       expect(fs.readFileSync(p('own.cfg'), 'utf8')).toBe(content);
       expect(fs.statSync(p('own.cfg')).size).toBe(content.length);
+    }
+  });
+
+  it('partial overwrites through one descriptor are what another descriptor reads, page by page', () => {
+    const file = join(d!.mnt, 'partial.cfg');
+    const expected = Buffer.alloc(3 * 4096 + 100, 'a');
+    fs.writeFileSync(file, expected);
+    const reader = fs.openSync(file, 'r');
+    const writer = fs.openSync(file, 'r+');
+    try {
+      const got = Buffer.alloc(expected.length);
+      for (let i = 0; i < 30; i++) {
+        expect(fs.readSync(reader, got, 0, got.length, 0)).toBe(expected.length); // the kernel caches every page
+        const at = (i * 1531) % (expected.length - 10);
+        const patch = Buffer.from(`#${String(i).padStart(8, '0')}`);
+        fs.writeSync(writer, patch, 0, patch.length, at); // inside one page or across two
+        patch.copy(expected, at);
+        fs.fsyncSync(writer); // commits the buffered content
+        expect(fs.readSync(reader, got, 0, got.length, 0)).toBe(expected.length);
+        expect(got.equals(expected)).toBe(true);
+      }
+    } finally {
+      fs.closeSync(reader);
+      fs.closeSync(writer);
+    }
+  });
+
+  it('PVE\'s atomic replace (tmp file, then rename over the target) reads back at once, same size each time', () => {
+    const target = join(d!.mnt, 'atomic.cfg');
+    for (let i = 0; i < 50; i++) {
+      const content = `generation ${String(i % 10)}\n`;
+      const tmp = join(d!.mnt, `atomic.cfg.tmp.${i}`);
+      fs.writeFileSync(tmp, content);
+      fs.renameSync(tmp, target);
+      expect(fs.readFileSync(target, 'utf8')).toBe(content);
     }
   });
 });

@@ -83,6 +83,50 @@ describe('KernelCache', () => {
     expect(notifier.calls).toEqual([]);
   });
 
+  it('an own commit of content the kernel wrote itself drops the attributes but not the pages', () => {
+    const d = nodes.remember(1, 'd');
+    const f = nodes.remember(d, 'f');
+    const done = cache.ownCommit('d/f', Buffer.from('mine'));
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.from('mine'), truncate: true }, origin, 1000);
+    done(0);
+    expect(notifier.calls).toEqual([`attr ${f}`]);
+    // used up: the same bytes again from a peer are not the kernel's own
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.from('mine'), truncate: true }, { writer: 2, mtime: 1000 }, 1000);
+    expect(notifier.calls).toEqual([`attr ${f}`, `attr ${f}`, `pages ${f}`]);
+  });
+
+  it('an empty own commit matches an empty file', () => {
+    const d = nodes.remember(1, 'd');
+    const f = nodes.remember(d, 'f');
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.from('x'), truncate: true }, origin, 1000);
+    notifier.calls = [];
+    const done = cache.ownCommit('d/f', Buffer.alloc(0));
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.alloc(0), truncate: true }, origin, 1000);
+    done(0);
+    expect(notifier.calls).toEqual([`attr ${f}`]);
+  });
+
+  it('a peer\'s different content landing while an own commit is in flight drops the pages', () => {
+    const d = nodes.remember(1, 'd');
+    const f = nodes.remember(d, 'f');
+    const done = cache.ownCommit('d/f', Buffer.from('mine'));
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.from('theirs'), truncate: true }, { writer: 2, mtime: 1000 }, 1000);
+    expect(notifier.calls).toEqual([`attr ${f}`, `pages ${f}`]);
+    // ours lands after it: the kernel saw only our bytes since (reads come from the buffer)
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.from('mine'), truncate: true }, origin, 1000);
+    done(0);
+    expect(notifier.calls).toEqual([`attr ${f}`, `pages ${f}`, `attr ${f}`]);
+  });
+
+  it('a failed own commit leaves no expectation: a later change with those bytes drops the pages', () => {
+    const d = nodes.remember(1, 'd');
+    const f = nodes.remember(d, 'f');
+    const done = cache.ownCommit('d/f', Buffer.from('mine'));
+    done(-28);
+    memdb.apply({ kind: 'write', path: 'd/f', offset: 0, data: Buffer.from('mine'), truncate: true }, { writer: 2, mtime: 1000 }, 1000);
+    expect(notifier.calls).toEqual([`attr ${f}`, `pages ${f}`]);
+  });
+
   it('a name change the kernel asked for needs no epoch; one it did not ask for drops every name', () => {
     const own = cache.expect({ op: 'create', path: '/d/g' });
     memdb.apply({ kind: 'create', path: 'd/g' }, origin, 1000);
