@@ -116,15 +116,19 @@ export class KernelCache {
   }
 
   /**
-   * The kernel gets or makes a name: an entry or negative entry is answered, or a CREATE, MKDIR,
-   * UNLINK, RMDIR or RENAME of its own starts or is answered. Call it before the answer is written.
+   * The kernel gets a name: an entry or negative entry is answered. Call it before the answer is
+   * written. (Name changes of its own, CREATE MKDIR UNLINK RMDIR RENAME, count in expect/answered.)
    */
   namesHandedOut(): void {
     this.namesOut = true;
   }
 
-  /** Call before submitting a name change the kernel asked for; give the token to `answered`. */
+  /**
+   * Call before submitting a name change the kernel asked for; give the token to `answered`. The
+   * kernel changes its own names with the answer, so both count as names handed out.
+   */
   expect(change: NameChange): Expectation | null {
+    this.namesOut = true;
     if (!this.on) return null;
     const key = changeKey(change.op, memdbPath(change.path), change.to === undefined ? undefined : memdbPath(change.to));
     const e: Expectation = { key, consumed: false };
@@ -139,12 +143,11 @@ export class KernelCache {
    * the request failed, that change was someone else's and the kernel does not know of it.
    */
   answered(e: Expectation | null, result: number): void {
-    if (e === null) return;
-    if (!e.consumed) {
-      this.remove(e);
-      return;
+    if (e !== null) {
+      if (!e.consumed) this.remove(e);
+      else if (result < 0) this.dropNames();
     }
-    if (result < 0) this.dropNames();
+    this.namesOut = true;
   }
 
   /**

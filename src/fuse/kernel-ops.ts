@@ -99,12 +99,9 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
   /** Submits a name change the kernel asked for, telling the cache which change is its own. */
   const nameChange = (change: NameChange, run: () => Promise<number>): Promise<number> => {
     const token = cache?.expect(change) ?? null;
-    // The kernel changes its own names with the answer (kernel-cache.ts, namesHandedOut).
-    cache?.namesHandedOut();
     return run().then(
       (r) => {
         cache?.answered(token, r);
-        cache?.namesHandedOut();
         return r;
       },
       (err: unknown) => {
