@@ -65,7 +65,7 @@ async function corosyncFloor(node: NsNode, perOp: number, seconds: number): Prom
 }
 const log = (s: string): void => void process.stderr.write(`bench --ns: ${s}\n`);
 
-const runProbe: ProbeRunner = (cmd, args) =>
+export const runProbe: ProbeRunner = (cmd, args) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PROBE, cmd, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
