@@ -13,7 +13,7 @@ import { runProbe } from './ns-mode';
 
 type NsClusterModule = typeof import('../ns-cluster');
 
-interface Options {
+export interface AbOptions {
   builds: string[];
   rounds: number;
   seconds: number;
@@ -30,8 +30,8 @@ interface Row {
 
 const USAGE = 'usage: node dist/lab/bench/ab-ns.js --builds DIR_A,DIR_B [--rounds 4] [--seconds 5] [--op atomic|lock] [--client sync|async]';
 
-function parse(argv: string[]): Options {
-  const o: Options = { builds: [], rounds: 4, seconds: 5, op: 'atomic', client: 'sync' };
+export function parseAbArgs(argv: string[]): AbOptions {
+  const o: AbOptions = { builds: [], rounds: 4, seconds: 5, op: 'atomic', client: 'sync' };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
     switch (argv[i]) {
@@ -47,7 +47,7 @@ function parse(argv: string[]): Options {
   return o;
 }
 
-async function oneRun(build: string, o: Options): Promise<Row> {
+async function oneRun(build: string, o: AbOptions): Promise<Row> {
   const { NsCluster } = require(path.join(build, 'dist', 'lab', 'ns-cluster.js')) as NsClusterModule;
   const cluster = await NsCluster.create({ nodes: 3 });
   try {
@@ -67,19 +67,23 @@ async function oneRun(build: string, o: Options): Promise<Row> {
   }
 }
 
-const median = (xs: number[]): number => {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+}
+
+/** The order of the builds in round `round`: as given in even rounds, reversed in odd ones. */
+export function roundOrder(round: number, builds: number): number[] {
+  const order = Array.from({ length: builds }, (_, i) => i);
+  return round % 2 === 1 ? order.reverse() : order;
+}
 
 async function main(): Promise<number> {
-  const o = parse(process.argv.slice(2));
+  const o = parseAbArgs(process.argv.slice(2));
   const rows: Row[][] = o.builds.map(() => []);
   for (let r = 0; r < o.rounds; r++) {
-    const order = o.builds.map((_, i) => i);
-    if (r % 2 === 1) order.reverse();
-    for (const b of order) {
+    for (const b of roundOrder(r, o.builds.length)) {
       const row = await oneRun(o.builds[b]!, o);
       rows[b]!.push(row);
       process.stdout.write(`round ${r} ${o.builds[b]}: ${row.perSecond.toFixed(0)}/s p50 ${row.p50Ms.toFixed(2)} ms, daemon CPU per op ` +
@@ -95,7 +99,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
-});
+if (require.main === module) {
+  main().then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  });
+}
