@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { heal, labCluster, labUp, partition, waitHealthy, waitQuorate } from '../lab';
+import { defaultClusterName, heal, labCluster, labUp, partition, waitHealthy, waitQuorate } from '../lab';
 import { BASE_NODES, nodeByName } from '../topology';
 import { waitUntil } from '../wait';
 import type { BenchOptions } from './args';
@@ -171,5 +171,9 @@ export async function runLabBench(options: BenchOptions, argv: readonly string[]
       host: { kernel: os.release(), cpus: os.cpus().length, node: process.version }, runs: options.runs, secondsPerRun: seconds, figures }, null, 2)}\n`);
     log(`raw figures written to ${options.json}`);
   }
+  // Kept for the next run, but its corosyncs take CPU even when idle (at SCHED_RR, about a quarter
+  // of a core here), which skews whatever is measured next on this machine.
+  log(`the lab cluster "${defaultClusterName()}" stays up for the next run; its corosyncs use CPU even when idle. ` +
+    `Remove it before measuring anything else: node scripts/lab.js --cluster ${defaultClusterName()} down`);
   return 0;
 }
