@@ -3,17 +3,20 @@
 # namespace harness (../shared/tools/nscluster.sh, or $NSC), each with corosync at SCHED_RR 99 (as
 # started, as on a host) and then, in the same cluster, at SCHED_OTHER (docs/benchmarks.md, "The
 # reference and pmxcfs-ts at both corosync priorities"). Per round and implementation (the order
-# alternates): a fresh 3-node cluster, the sync client lab-probe.js atomic on node1 for $SECS s at each
-# priority, and every daemon's CPU per write from /proc/PID/stat. Run as root, after `npm run build`.
+# alternates): a fresh 3-node cluster, $WARM s of unmeasured writes (pmxcfs-ts's JIT compiles during its
+# first seconds of load: measured cold, the first priority would pay for it), then the sync client
+# lab-probe.js atomic on node1 for $SECS s at each priority, and every daemon's CPU per write from
+# /proc/PID/stat. Run as root, after `npm run build`.
 #
 #   REF_PMXCFS=/path/to/pmxcfs bash lab/compat/priority-pair.sh [ROUNDS]
-# Env: NSC (harness path), SECS (default 5), TS_NODE_FLAGS (extra node flags for pmxcfs-ts).
+# Env: NSC (harness path), SECS (default 5), WARM (default 8), TS_NODE_FLAGS (extra node flags for pmxcfs-ts).
 set -u
 ROUNDS=${1:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 NSC=${NSC:-$ROOT/../shared/tools/nscluster.sh}
 PROBE=$ROOT/dist/lab/bench/lab-probe.js
 SECS=${SECS:-5}
+WARM=${WARM:-8}
 [ -x "${REF_PMXCFS:-}" ] || { echo "set REF_PMXCFS to the reference pmxcfs binary" >&2; exit 2; }
 [ -x "$NSC" ] || [ -f "$NSC" ] || { echo "no harness at $NSC (set NSC)" >&2; exit 2; }
 [ -f "$PROBE" ] || { echo "no $PROBE: npm run build first" >&2; exit 2; }
@@ -31,6 +34,7 @@ for r in $(seq 1 "$ROUNDS"); do
     export NSC_WORKDIR=$W
     sleep 2
     pids=$(for k in 1 2 3; do awk '{print $1}' "$W/node$k/daemon.pid"; done)
+    bash "$NSC" exec 1 node "$PROBE" atomic "{\"dir\":\"/etc/pve/pp-warm\",\"mount\":\"/etc/pve\",\"seconds\":$WARM,\"client\":\"sync\"}" >/dev/null 2>&1
     for prio in SCHED_RR SCHED_OTHER; do
       if [ $prio = SCHED_OTHER ]; then
         for k in 1 2 3; do p=$(awk '{print $1}' "$W/node$k/corosync.pid"); for t in /proc/"$p"/task/*; do chrt -o -p 0 "${t##*/}"; done; done
