@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { cpuMs } from './proc-cpu';
 import { runProbe } from './ns-mode';
+import { median } from './stats';
 
 type NsClusterModule = typeof import('../ns-cluster');
 
@@ -65,12 +66,6 @@ async function oneRun(build: string, o: AbOptions): Promise<Row> {
   } finally {
     await cluster.destroy();
   }
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The order of the builds in round `round`: as given in even rounds, reversed in odd ones. */

@@ -32,8 +32,8 @@ export const LEGACY_VALIDITY: Validity = { entrySeconds: 1, attrSeconds: 1 };
 const CACHED_VALIDITY: Validity = { entrySeconds: CACHE_SECONDS, attrSeconds: CACHE_SECONDS };
 const STATUS_VALIDITY: Validity = { entrySeconds: CACHE_SECONDS, attrSeconds: 0 };
 const O_ACCMODE = 3;
-const EMPTY = Buffer.alloc(0);
 const O_RDONLY = 0;
+const EMPTY = Buffer.alloc(0);
 
 /** What the cache needs from the backend: the tree and, in a cluster, quorum changes. */
 export interface CacheSource {

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
-import { median, parseAbArgs, roundOrder } from '../../../lab/bench/ab-ns';
+import { parseAbArgs, roundOrder } from '../../../lab/bench/ab-ns';
+import { median } from '../../../lab/bench/stats';
 
 describe('ab-ns: two builds alternating on namespace clusters', () => {
   it('takes two or more build directories, resolved, with defaults for the rest', () => {
@@ -22,7 +23,7 @@ describe('ab-ns: two builds alternating on namespace clusters', () => {
     expect(roundOrder(1, 3)).toEqual([2, 1, 0]);
   });
 
-  it('median of odd and even counts', () => {
+  it('medians per build come from the bench\'s own median: odd and even counts', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
   });
