@@ -139,8 +139,21 @@ export async function killAndUnmount(proc: ChildProcess | undefined, mnt: string
 /** afterAll: make sure our daemon is gone, our mount is removed and the temp dir deleted. */
 export async function cleanup(d: DaemonHandle | undefined, removeDir = true): Promise<void> {
   if (d === undefined) return;
-  await killAndUnmount(d.proc, d.mnt);
-  if (removeDir && existsSync(d.dir) && !isMounted(d.mnt)) rmSync(d.dir, { recursive: true, force: true });
+  await cleanupAll([d], removeDir);
+}
+
+/**
+ * Cleans up daemons that may share a directory (a restart reuses its predecessor's): every process
+ * is killed before any mount is detached or directory removed. Cleaning them one by one would detach
+ * a later daemon's mount while it still runs and writes its database into the directory being removed.
+ */
+export async function cleanupAll(handles: readonly DaemonHandle[], removeDir = true): Promise<void> {
+  for (const d of handles) await killAndUnmount(d.proc, undefined);
+  for (const mnt of new Set(handles.map((d) => d.mnt))) await killAndUnmount(undefined, mnt);
+  if (!removeDir) return;
+  for (const d of handles) {
+    if (existsSync(d.dir) && !isMounted(d.mnt)) rmSync(d.dir, { recursive: true, force: true, maxRetries: 5 });
+  }
 }
 
 /** The errno code of a synchronous fs call, or 'ok'. */

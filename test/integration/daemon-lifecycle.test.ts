@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   MAIN_JS,
-  cleanup,
+  cleanupAll,
   isMounted,
   makeTempDir,
   spawnDaemon,
@@ -27,7 +27,7 @@ const tempDir = () => {
   return dir;
 };
 afterEach(async () => {
-  for (const d of started.splice(0)) await cleanup(d);
+  await cleanupAll(started.splice(0));
   for (const dir of tempDirs.splice(0)) if (!isMounted(join(dir, 'mnt'))) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -25,12 +25,12 @@ import {
   referenceWriteProblems,
   type ManifestEntry,
 } from '../helpers/reference-db';
-import { cleanup, makeTempDir, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
+import { cleanupAll, makeTempDir, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
 
 const NODE = 'oracle-node';
 const started: DaemonHandle[] = [];
 afterEach(async () => {
-  for (const d of started.splice(0)) await cleanup(d);
+  await cleanupAll(started.splice(0));
 });
 
 async function daemonOn(dbFile: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<DaemonHandle> {

@@ -7,12 +7,12 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, isMounted, makeTempDir, spawnDaemon, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
+import { cleanupAll, isMounted, makeTempDir, spawnDaemon, startDaemon, stopDaemon, type DaemonHandle } from './daemon-harness';
 
 const started: DaemonHandle[] = [];
 const track = (d: DaemonHandle) => (started.push(d), d);
 afterEach(async () => {
-  for (const d of started.splice(0)) await cleanup(d);
+  await cleanupAll(started.splice(0));
 });
 
 /** A database with a few files (one spanning many overflow pages), written by the daemon itself. */
