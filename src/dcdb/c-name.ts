@@ -10,5 +10,9 @@ export function readCName(buf: Buffer, offset: number, length: number): string |
 
 /** A name's bytes with the terminating NUL. */
 export function cNameBytes(name: string): Buffer {
-  return Buffer.concat([encodeNameBytes(name), Buffer.alloc(1)]);
+  const bytes = encodeNameBytes(name);
+  const out = Buffer.allocUnsafe(bytes.length + 1);
+  bytes.copy(out, 0);
+  out[bytes.length] = 0;
+  return out;
 }

@@ -6,6 +6,7 @@
  */
 import { Decoded, fail, ok } from '../dfsm/wire';
 import { cNameBytes, readCName } from './c-name';
+import { encodeNameBytes } from '../memdb/name-bytes';
 import type { FsOp } from '../memdb/types';
 
 export const DCDB_GROUP_NAME = 'pve_dcdb_v1';
@@ -53,20 +54,33 @@ export function isFsMessageType(subtype: number): subtype is FsMessageType {
   return Number.isInteger(subtype) && subtype >= DcdbMessageType.WRITE && subtype <= DcdbMessageType.MTIME;
 }
 
-function cstringBytes(s: string | undefined): Buffer {
-  return s === undefined ? Buffer.alloc(0) : cNameBytes(s);
+/** The name's bytes without the NUL (its field is one byte longer), or null for an absent name (length 0). */
+function nameBytesOrNull(s: string | undefined): Buffer | null {
+  return s === undefined ? null : encodeNameBytes(s);
+}
+
+const fieldLength = (bytes: Buffer | null): number => (bytes === null ? 0 : bytes.length + 1);
+
+/** Copies a C string field (bytes and NUL) to `at`; returns the offset after it. */
+function putCString(out: Buffer, bytes: Buffer | null, at: number): number {
+  if (bytes === null) return at;
+  bytes.copy(out, at);
+  out[at + bytes.length] = 0;
+  return at + bytes.length + 1;
 }
 
 export function encodeFsMessage(msg: FsMessage): Buffer {
-  const path = cstringBytes(msg.path);
-  const to = cstringBytes(msg.to);
-  const head = Buffer.alloc(FS_MESSAGE_FIXED_SIZE);
-  head.writeUInt32LE(msg.data.length, 0);
-  head.writeUInt32LE(msg.offset >>> 0, 4);
-  head.writeUInt32LE(path.length, 8);
-  head.writeUInt32LE(to.length, 12);
-  head.writeUInt32LE(msg.flags >>> 0, 16);
-  return Buffer.concat([head, path, to, msg.data]);
+  const path = nameBytesOrNull(msg.path);
+  const to = nameBytesOrNull(msg.to);
+  const out = Buffer.allocUnsafe(FS_MESSAGE_FIXED_SIZE + fieldLength(path) + fieldLength(to) + msg.data.length);
+  out.writeUInt32LE(msg.data.length, 0);
+  out.writeUInt32LE(msg.offset >>> 0, 4);
+  out.writeUInt32LE(fieldLength(path), 8);
+  out.writeUInt32LE(fieldLength(to), 12);
+  out.writeUInt32LE(msg.flags >>> 0, 16);
+  const at = putCString(out, path, FS_MESSAGE_FIXED_SIZE);
+  msg.data.copy(out, putCString(out, to, at));
+  return out;
 }
 
 export function decodeFsMessage(type: number, payload: Buffer): Decoded<FsMessage> {
@@ -101,7 +115,7 @@ export function decodeFsMessage(type: number, payload: Buffer): Decoded<FsMessag
 
 export function encodeUnlockMessage(msg: Omit<UnlockMessage, 'type'>): Buffer {
   if (msg.csum.length !== UNLOCK_CSUM_SIZE) throw new RangeError(`lock checksum must be ${UNLOCK_CSUM_SIZE} bytes`);
-  return Buffer.concat([msg.csum, cstringBytes(msg.path)]);
+  return Buffer.concat([msg.csum, cNameBytes(msg.path)]);
 }
 
 export function decodeUnlockMessage(type: number, payload: Buffer): Decoded<UnlockMessage> {

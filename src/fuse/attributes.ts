@@ -36,6 +36,8 @@ function baseName(path: string): string {
  * the reference adds the owner's execute bit to such files wherever they are.
  */
 export function isOpenvzScriptName(name: string): boolean {
+  const c = name.charCodeAt(0); // most names fail here, before the regular expression
+  if (!(c >= 0x31 && c <= 0x39) && !name.startsWith('vps.')) return false;
   const m = /^(?:vps|[1-9][0-9]*)\.(.*)$/s.exec(name);
   return m !== null && OPENVZ_SCRIPT_SUFFIXES.has(m[1]!);
 }

@@ -30,6 +30,7 @@ import {
   encodeStatfsOut,
   encodeWriteOut,
   readCString,
+  readU64,
   type InHeader,
   type KernelAttr,
 } from './kernel/abi';
@@ -59,7 +60,17 @@ export function secondsForMtime(seconds: bigint): number {
 }
 
 export function kernelAttr(ino: number, st: FuseStat): KernelAttr {
-  return { ino, ...st };
+  return {
+    ino,
+    size: st.size,
+    blocks: st.blocks,
+    mtime: st.mtime,
+    mode: st.mode,
+    nlink: st.nlink,
+    uid: st.uid,
+    gid: st.gid,
+    blksize: st.blksize,
+  };
 }
 
 /** The requests whose reply carries an entry that counts a node reference. */
@@ -72,7 +83,7 @@ const ENTRY_REPLIES: ReadonlySet<number> = new Set([Opcode.LOOKUP, Opcode.MKDIR,
 export function forgetUndelivered(nodes: NodeTable, h: InHeader, body: Buffer): void {
   if (!ENTRY_REPLIES.has(h.opcode)) return;
   if (body.length < 8) return;
-  nodes.forget(Number(body.readBigUInt64LE(0)), 1);
+  nodes.forget(readU64(body, 0), 1);
 }
 
 interface DirHandle {
@@ -129,7 +140,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     if (typeof n === 'number') return n;
     const path = nodes.childPath(parent, n.name);
     if (path === undefined) return -Errno.ENOENT;
-    return { ...n, path };
+    return { name: n.name, path, next: n.next };
   };
 
   /** An entry reply for `parent/childName` (counted in the node table), or -errno. */
@@ -153,7 +164,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     [Opcode.LOOKUP]: (h, body) => {
       const c = child(h.nodeid, body, 0);
       if (typeof c === 'number') return c;
-      return afterPages(nodes.idOf(c.path), () => {
+      return afterPages(nodes.childId(h.nodeid, c.name), () => {
         const e = entry(h.nodeid, c.name, c.path);
         // A missing name is remembered by the kernel (a negative entry) while names are notified.
         const negative = cache?.negativeSeconds() ?? 0;
@@ -163,7 +174,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       });
     },
     [Opcode.FORGET]: (h, body) => {
-      if (body.length >= 8) nodes.forget(h.nodeid, Number(body.readBigUInt64LE(0)));
+      if (body.length >= 8) nodes.forget(h.nodeid, readU64(body, 0));
       return null;
     },
     [Opcode.BATCH_FORGET]: (_h, body) => {
@@ -171,7 +182,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       const count = body.readUInt32LE(0);
       for (let i = 0; i < count && 8 + i * 16 + 16 <= body.length; i++) {
         const at = 8 + i * 16;
-        nodes.forget(Number(body.readBigUInt64LE(at)), Number(body.readBigUInt64LE(at + 8)));
+        nodes.forget(readU64(body, at), readU64(body, at + 8));
       }
       return null;
     },
@@ -184,7 +195,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       const path = pathOf(h);
       if (path === undefined) return -Errno.ENOENT;
       const valid = body.readUInt32LE(0);
-      const size = Number(body.readBigUInt64LE(16));
+      const size = readU64(body, 16);
       const mtime = body.readBigInt64LE(40);
       const mode = body.readUInt32LE(68);
       const uid = body.readUInt32LE(76);
@@ -215,7 +226,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     [Opcode.RMDIR]: (h, body) => remove(h, body, (p) => nameChange({ op: 'delete', path: p }, () => fs.rmdir(p))),
     [Opcode.RENAME]: (h, body) => {
       if (body.length < RENAME_IN_SIZE) return -Errno.EINVAL;
-      const newParent = Number(body.readBigUInt64LE(0));
+      const newParent = readU64(body, 0);
       const from = child(h.nodeid, body, RENAME_IN_SIZE);
       if (typeof from === 'number') return from;
       const to = child(newParent, body, from.next);
@@ -253,8 +264,8 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       if (body.length < 24) return -Errno.EINVAL;
       const path = pathOf(h);
       if (path === undefined) return -Errno.ENOENT;
-      const fh = Number(body.readBigUInt64LE(0));
-      const offset = Number(body.readBigUInt64LE(8));
+      const fh = readU64(body, 0);
+      const offset = readU64(body, 8);
       const size = body.readUInt32LE(16);
       const data = fs.read(path, fh, offset, size);
       return typeof data === 'number' ? data : data.subarray(0, size);
@@ -263,7 +274,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       if (body.length < WRITE_IN_SIZE) return -Errno.EINVAL;
       const path = pathOf(h);
       if (path === undefined) return -Errno.ENOENT;
-      const offset = Number(body.readBigUInt64LE(8));
+      const offset = readU64(body, 8);
       const size = body.readUInt32LE(16);
       if (WRITE_IN_SIZE + size > body.length) return -Errno.EINVAL;
       // PveFs.write copies what it keeps before it returns, so the request buffer can be passed as is.
@@ -277,7 +288,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     [Opcode.FLUSH]: (h) => fs.flush(pathOf(h)).then(okOrErr),
     [Opcode.FSYNC]: (h) => fs.flush(pathOf(h)).then(okOrErr),
     [Opcode.RELEASE]: (h, body) => {
-      const fh = body.length >= 8 ? Number(body.readBigUInt64LE(0)) : 0;
+      const fh = body.length >= 8 ? readU64(body, 0) : 0;
       return fs.release(pathOf(h), fh).then(okOrErr);
     },
     [Opcode.OPENDIR]: (h) => {
@@ -290,9 +301,9 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
     },
     [Opcode.READDIR]: (_h, body) => {
       if (body.length < 24) return -Errno.EINVAL;
-      const dir = dirs.get(Number(body.readBigUInt64LE(0)));
+      const dir = dirs.get(readU64(body, 0));
       if (dir === undefined) return -Errno.EBADF;
-      const offset = Number(body.readBigUInt64LE(8));
+      const offset = readU64(body, 8);
       const size = body.readUInt32LE(16);
       // The listing is taken at the first read and kept, so offsets stay stable across READDIRs.
       if (dir.names === null || offset === 0) {
@@ -303,7 +314,7 @@ export function pveHandlers(fs: PveFs, nodes: NodeTable, now: () => number, cach
       return encodeDirents(dir.names, offset, size);
     },
     [Opcode.RELEASEDIR]: (_h, body) => {
-      if (body.length >= 8) dirs.delete(Number(body.readBigUInt64LE(0)));
+      if (body.length >= 8) dirs.delete(readU64(body, 0));
       return EMPTY;
     },
     [Opcode.FSYNCDIR]: () => EMPTY,

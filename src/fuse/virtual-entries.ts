@@ -30,6 +30,19 @@ export function isVirtualName(name: string): boolean {
  * The kernel resolves the symlinks before asking, so `local/x` only arrives when someone bypasses it.
  */
 export function resolvePath(fusePath: string): PathTarget {
+  if (isCanonical(fusePath)) {
+    // The node table's form ("/", "/a/b"): no split needed.
+    const rest = fusePath.slice(1);
+    const slash = rest.indexOf('/');
+    const first = slash < 0 ? rest : rest.slice(0, slash);
+    if (linkNames.has(first) || statusNames.has(first)) {
+      if (slash >= 0) return { kind: 'below-virtual' };
+      return linkNames.has(first)
+        ? { kind: 'link', name: first as VirtualLinkName }
+        : { kind: 'status', name: first as StatusFileName };
+    }
+    return { kind: 'memdb', path: rest };
+  }
   const parts = fusePath.split('/').filter((p) => p.length > 0);
   const first = parts[0];
   if (first !== undefined && (linkNames.has(first) || statusNames.has(first))) {
@@ -39,6 +52,13 @@ export function resolvePath(fusePath: string): PathTarget {
       : { kind: 'status', name: first as StatusFileName };
   }
   return { kind: 'memdb', path: parts.join('/') };
+}
+
+/** "/" or "/a/b": a leading slash, no empty component, no trailing slash. */
+function isCanonical(fusePath: string): boolean {
+  if (fusePath.charCodeAt(0) !== 0x2f) return false;
+  if (fusePath.length === 1) return true;
+  return fusePath.charCodeAt(fusePath.length - 1) !== 0x2f && !fusePath.includes('//');
 }
 
 /** Relative target of a virtual symlink for this node. */

@@ -190,7 +190,20 @@ export class MemDb {
 
   /** The entry at `path` ('' '.' '/' = root; trailing slashes ok). Do not mutate it. */
   lookup(path: string): Entry | undefined {
-    return this.resolve(splitPath(path));
+    // splitPath's walk without its arrays: every FUSE request looks a path up.
+    if (path === '.') return this.root;
+    let e: Entry | undefined = this.root;
+    let at = 0;
+    while (at < path.length) {
+      let end = path.indexOf('/', at);
+      if (end < 0) end = path.length;
+      if (end > at) {
+        e = e.children?.get(path.slice(at, end));
+        if (e === undefined) return undefined;
+      }
+      at = end + 1;
+    }
+    return e;
   }
 
   /** Entry by inode (root = 0). Do not mutate it. */

@@ -21,7 +21,15 @@ export function isForbiddenBaseName(name: string): boolean {
 
 /** `priv`, `priv/**`, `nodes/<any>/priv`, `nodes/<any>/priv/**` (spec §8.2). */
 export function isPrivatePath(path: string): boolean {
-  return isPrivateParts(splitPath(path));
+  // Canonical paths (asked on every getattr) without splitting; anything else the general way.
+  if (path.charCodeAt(0) === 0x2f || path.includes('//') || path.endsWith('/') || path === '.') {
+    return isPrivateParts(splitPath(path));
+  }
+  if (path === 'priv' || path.startsWith('priv/')) return true;
+  if (!path.startsWith('nodes/')) return false;
+  const nodeEnd = path.indexOf('/', 6);
+  if (nodeEnd < 0) return false;
+  return path.startsWith('priv', nodeEnd + 1) && (path.length === nodeEnd + 5 || path.charCodeAt(nodeEnd + 5) === 0x2f);
 }
 
 export function isPrivateParts(parts: readonly string[]): boolean {

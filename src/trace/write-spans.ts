@@ -18,6 +18,9 @@
 /** Nanoseconds on the monotonic clock of performance.now() (a double: no BigInt allocated per stamp). */
 export type Nanos = number;
 
+/** A FUSE request's unique (kernel/abi.ts: a number below 2^53, a bigint above). */
+export type FuseUnique = number | bigint;
+
 export function nowNs(): Nanos {
   return performance.now() * 1e6;
 }
@@ -37,7 +40,7 @@ export interface DeliveryRecord {
 export interface OriginSpan {
   /** FUSE request in (0 when the write was not made by a FUSE request that is still open). */
   fuseIn: Nanos;
-  fuseUnique: bigint;
+  fuseUnique: FuseUnique | null;
   /** DcdbClient.submit entered; then the quorum check passed. */
   submit: Nanos;
   quorum: Nanos;
@@ -177,17 +180,17 @@ export class WriteSpans {
   private readonly origins: Ring<OriginSpan>;
   private readonly peers: Ring<DeliveryRecord>;
   /** FUSE requests answered asynchronously that are still open, by unique (insertion = arrival order). */
-  private readonly openRequests = new Map<bigint, Nanos>();
+  private readonly openRequests = new Map<FuseUnique, Nanos>();
   /** Spans by FUSE unique, waiting for the reply. */
-  private readonly awaitingReply = new Map<bigint, OriginSpan[]>();
+  private readonly awaitingReply = new Map<FuseUnique, OriginSpan[]>();
   /** Spans by DFSM count, waiting for their own delivery's result. */
   private readonly awaitingResult = new Map<number, OriginSpan>();
   /** The span whose submit is on the stack (between submitting() and submitted()). */
   private active: OriginSpan | null = null;
   /** The delivery being applied (between deliveryStart and deliveryEnd). */
   private delivery: DeliveryRecord | null = null;
-  /** The FUSE request whose handler is on the stack (-1n: none). */
-  private inHandlerUnique = -1n;
+  /** The FUSE request whose handler is on the stack (null: none). */
+  private inHandlerUnique: FuseUnique | null = null;
   private inHandlerAt: Nanos = 0;
 
   constructor(window = DEFAULT_WINDOW) {
@@ -198,7 +201,7 @@ export class WriteSpans {
   // ---- FUSE session ----
 
   /** A FUSE request is about to be handled (no allocation: this runs for every request). */
-  requestIn(unique: bigint, at: Nanos): void {
+  requestIn(unique: FuseUnique, at: Nanos): void {
     this.inHandlerUnique = unique;
     this.inHandlerAt = at;
   }
@@ -206,14 +209,14 @@ export class WriteSpans {
   /** Its handler returned; `pending`: with a promise, so the request stays open until replied(). */
   handlerReturned(pending: boolean): void {
     const unique = this.inHandlerUnique;
-    this.inHandlerUnique = -1n;
-    if (unique < 0n || !pending) return;
+    this.inHandlerUnique = null;
+    if (unique === null || !pending) return;
     this.openRequests.set(unique, this.inHandlerAt);
     if (this.openRequests.size > MAX_OPEN) this.openRequests.delete(this.openRequests.keys().next().value!);
   }
 
   /** The reply of an asynchronously answered request went out; its write(2) started at `start`. */
-  replied(unique: bigint, start: Nanos): void {
+  replied(unique: FuseUnique, start: Nanos): void {
     if (!this.openRequests.delete(unique)) return;
     const spans = this.awaitingReply.get(unique);
     if (spans === undefined) return;
@@ -233,9 +236,9 @@ export class WriteSpans {
    * to the newest one still open (exact with one request in flight, the benchmarks' case).
    */
   begin(): OriginSpan {
-    let fuseUnique = -1n;
+    let fuseUnique: FuseUnique | null = null;
     let fuseIn = 0;
-    if (this.inHandlerUnique >= 0n) {
+    if (this.inHandlerUnique !== null) {
       fuseUnique = this.inHandlerUnique;
       fuseIn = this.inHandlerAt;
     } else {
@@ -287,7 +290,7 @@ export class WriteSpans {
   /** The submit resumed with its result; the span now waits for the FUSE reply (or ends here). */
   finished(s: OriginSpan): void {
     s.result = nowNs();
-    if (s.fuseUnique >= 0n && (this.openRequests.has(s.fuseUnique) || this.inHandlerUnique === s.fuseUnique)) {
+    if (s.fuseUnique !== null && (this.openRequests.has(s.fuseUnique) || this.inHandlerUnique === s.fuseUnique)) {
       const list = this.awaitingReply.get(s.fuseUnique);
       if (list === undefined) this.awaitingReply.set(s.fuseUnique, [s]);
       else list.push(s);

@@ -111,10 +111,44 @@ export const DIRENT_HEADER_SIZE = 24;
 /** st_ino for directory entries whose inode is not known at readdir time (libfuse uses the same). */
 export const UNKNOWN_INO = 0xffffffff;
 
+const TWO_32 = 0x100000000;
+
+/**
+ * Writes an integer (|value| < 2^53, negative ones as two's complement) as a little-endian 64-bit
+ * field from two u32 halves: a BigInt conversion per field costs more than the rest of a reply.
+ */
+export function writeU64(out: Buffer, value: number, at: number): void {
+  const high = Math.floor(value / TWO_32);
+  out.writeUInt32LE((value - high * TWO_32) >>> 0, at);
+  out.writeUInt32LE(high >>> 0, at + 4);
+}
+
+/** A little-endian u64 field as a number (exact below 2^53, as Number(bigint) is). */
+export function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32;
+}
+
+/** The u64 unique of a request: exact, and without a BigInt allocation in every real case. */
+function readUnique(buf: Buffer, at: number): number | bigint {
+  return buf.readUInt32LE(at + 4) < 0x200000 ? readU64(buf, at) : buf.readBigUInt64LE(at);
+}
+
+/** Writes a unique as decodeInHeader gave it. */
+export function writeUnique(out: Buffer, unique: number | bigint, at: number): void {
+  if (typeof unique === 'number') writeU64(out, unique, at);
+  else out.writeBigUInt64LE(unique, at);
+}
+
+/** A zero-filled buffer; allocUnsafe takes small ones from Node's pool, alloc never does. */
+function zeroed(size: number): Buffer {
+  return Buffer.allocUnsafe(size).fill(0);
+}
+
 export interface InHeader {
   len: number;
   opcode: number;
-  unique: bigint;
+  /** A number below 2^53 (always, in practice: the kernel counts up from 0), else a bigint. */
+  unique: number | bigint;
   nodeid: number;
   uid: number;
   gid: number;
@@ -125,8 +159,8 @@ export function decodeInHeader(buf: Buffer): InHeader {
   return {
     len: buf.readUInt32LE(0),
     opcode: buf.readUInt32LE(4),
-    unique: buf.readBigUInt64LE(8),
-    nodeid: Number(buf.readBigUInt64LE(16)),
+    unique: readUnique(buf, 8),
+    nodeid: readU64(buf, 16),
     uid: buf.readUInt32LE(24),
     gid: buf.readUInt32LE(28),
     pid: buf.readUInt32LE(32),
@@ -148,13 +182,12 @@ export interface KernelAttr {
 
 export function writeAttr(out: Buffer, at: number, a: KernelAttr): void {
   out.fill(0, at, at + ATTR_SIZE);
-  out.writeBigUInt64LE(BigInt(a.ino), at);
-  out.writeBigUInt64LE(BigInt(a.size), at + 8);
-  out.writeBigUInt64LE(BigInt(a.blocks), at + 16);
-  const t = BigInt(a.mtime);
-  out.writeBigUInt64LE(t, at + 24); // atime
-  out.writeBigUInt64LE(t, at + 32); // mtime
-  out.writeBigUInt64LE(t, at + 40); // ctime
+  writeU64(out, a.ino, at);
+  writeU64(out, a.size, at + 8);
+  writeU64(out, a.blocks, at + 16);
+  writeU64(out, a.mtime, at + 24); // atime
+  writeU64(out, a.mtime, at + 32); // mtime
+  writeU64(out, a.mtime, at + 40); // ctime
   out.writeUInt32LE(a.mode, at + 60);
   out.writeUInt32LE(a.nlink, at + 64);
   out.writeUInt32LE(a.uid, at + 68);
@@ -170,17 +203,17 @@ export interface Validity {
 
 /** A LOOKUP answer that the kernel keeps as a negative entry ("no such name") for `entrySeconds`. */
 export function encodeNegativeEntryOut(entrySeconds: number): Buffer {
-  const out = Buffer.alloc(ENTRY_OUT_SIZE);
-  out.writeBigUInt64LE(BigInt(entrySeconds), 16);
+  const out = zeroed(ENTRY_OUT_SIZE);
+  writeU64(out, entrySeconds, 16);
   return out;
 }
 
 export function encodeEntryOut(nodeid: number, attr: KernelAttr, v: Validity): Buffer {
   const out = Buffer.allocUnsafe(ENTRY_OUT_SIZE);
-  out.writeBigUInt64LE(BigInt(nodeid), 0);
-  out.writeBigUInt64LE(0n, 8); // generation: node ids are never reused within a mount
-  out.writeBigUInt64LE(BigInt(v.entrySeconds), 16);
-  out.writeBigUInt64LE(BigInt(v.attrSeconds), 24);
+  writeU64(out, nodeid, 0);
+  writeU64(out, 0, 8); // generation: node ids are never reused within a mount
+  writeU64(out, v.entrySeconds, 16);
+  writeU64(out, v.attrSeconds, 24);
   out.writeUInt32LE(0, 32);
   out.writeUInt32LE(0, 36);
   writeAttr(out, 40, attr);
@@ -189,7 +222,7 @@ export function encodeEntryOut(nodeid: number, attr: KernelAttr, v: Validity): B
 
 export function encodeAttrOut(attr: KernelAttr, v: Validity): Buffer {
   const out = Buffer.allocUnsafe(ATTR_OUT_SIZE);
-  out.writeBigUInt64LE(BigInt(v.attrSeconds), 0);
+  writeU64(out, v.attrSeconds, 0);
   out.writeUInt32LE(0, 8);
   out.writeUInt32LE(0, 12);
   writeAttr(out, 16, attr);
@@ -197,23 +230,23 @@ export function encodeAttrOut(attr: KernelAttr, v: Validity): Buffer {
 }
 
 export function encodeOpenOut(fh: number, openFlags: number): Buffer {
-  const out = Buffer.alloc(OPEN_OUT_SIZE);
-  out.writeBigUInt64LE(BigInt(fh), 0);
+  const out = zeroed(OPEN_OUT_SIZE);
+  writeU64(out, fh, 0);
   out.writeUInt32LE(openFlags, 8);
   return out;
 }
 
 export function encodeWriteOut(size: number): Buffer {
-  const out = Buffer.alloc(WRITE_OUT_SIZE);
+  const out = zeroed(WRITE_OUT_SIZE);
   out.writeUInt32LE(size, 0);
   return out;
 }
 
 function notifyHeader(code: NotifyCode, bodyLength: number): Buffer {
-  const out = Buffer.alloc(OUT_HEADER_SIZE + bodyLength);
+  const out = zeroed(OUT_HEADER_SIZE + bodyLength);
   out.writeUInt32LE(out.length, 0);
   out.writeInt32LE(code, 4);
-  out.writeBigUInt64LE(0n, 8); // unique 0: a notification, not a reply
+  writeU64(out, 0, 8); // unique 0: a notification, not a reply
   return out;
 }
 
@@ -224,9 +257,9 @@ function notifyHeader(code: NotifyCode, bodyLength: number): Buffer {
  */
 export function encodeNotifyInvalInode(nodeid: number, offset: number, length: number): Buffer {
   const out = notifyHeader(NotifyCode.INVAL_INODE, 24);
-  out.writeBigUInt64LE(BigInt(nodeid), OUT_HEADER_SIZE);
-  out.writeBigInt64LE(BigInt(offset), OUT_HEADER_SIZE + 8);
-  out.writeBigInt64LE(BigInt(length), OUT_HEADER_SIZE + 16);
+  writeU64(out, nodeid, OUT_HEADER_SIZE);
+  writeU64(out, offset, OUT_HEADER_SIZE + 8); // i64: a negative offset as two's complement
+  writeU64(out, length, OUT_HEADER_SIZE + 16);
   return out;
 }
 
@@ -236,7 +269,7 @@ export function encodeNotifyInvalInode(nodeid: number, offset: number, length: n
  */
 export function encodeNotifyInvalEntry(parent: number, name: Buffer): Buffer {
   const out = notifyHeader(NotifyCode.INVAL_ENTRY, 16 + name.length + 1);
-  out.writeBigUInt64LE(BigInt(parent), OUT_HEADER_SIZE);
+  writeU64(out, parent, OUT_HEADER_SIZE);
   out.writeUInt32LE(name.length, OUT_HEADER_SIZE + 8);
   out.writeUInt32LE(0, OUT_HEADER_SIZE + 12);
   name.copy(out, OUT_HEADER_SIZE + 16);
@@ -304,11 +337,11 @@ export interface KStatfs {
 
 export function encodeStatfsOut(s: KStatfs): Buffer {
   const out = Buffer.alloc(STATFS_OUT_SIZE);
-  out.writeBigUInt64LE(BigInt(s.blocks), 0);
-  out.writeBigUInt64LE(BigInt(s.bfree), 8);
-  out.writeBigUInt64LE(BigInt(s.bavail), 16);
-  out.writeBigUInt64LE(BigInt(s.files), 24);
-  out.writeBigUInt64LE(BigInt(s.ffree), 32);
+  writeU64(out, s.blocks, 0);
+  writeU64(out, s.bfree, 8);
+  writeU64(out, s.bavail, 16);
+  writeU64(out, s.files, 24);
+  writeU64(out, s.ffree, 32);
   out.writeUInt32LE(s.bsize, 40);
   out.writeUInt32LE(s.namelen, 44);
   out.writeUInt32LE(s.frsize, 48);
@@ -331,11 +364,8 @@ export function encodeDirents(names: readonly Buffer[], from: number, maxBytes: 
     const name = names[i]!;
     const size = direntSize(name.length);
     if (used + size > maxBytes) break;
-    // u64 fields as two u32 halves: BigInt conversions cost more than the rest of the entry.
-    out.writeUInt32LE(UNKNOWN_INO, used);
-    out.writeUInt32LE(0, used + 4);
-    out.writeUInt32LE((i + 1) >>> 0, used + 8);
-    out.writeUInt32LE(Math.floor((i + 1) / 0x100000000), used + 12);
+    writeU64(out, UNKNOWN_INO, used);
+    writeU64(out, i + 1, used + 8);
     out.writeUInt32LE(name.length, used + 16);
     out.writeUInt32LE(0, used + 20); // DT_UNKNOWN: callers that need the type stat the entry
     name.copy(out, used + DIRENT_HEADER_SIZE);

@@ -4,6 +4,10 @@
  * MKDIR or CREATE reply that names it, counted per reply, and dropped when the kernel FORGETs it.
  * Unlink and rename detach or move the name at once (libfuse's hard_remove: no .fuse_hidden files);
  * a detached node has no path until the kernel forgets it. Node ids are never reused in a mount.
+ *
+ * Every request turns a node id into a path, so paths are cached per node. A cached path stays
+ * valid until a node with children is renamed or detached (which moves or ends every path below
+ * it): that bumps a table-wide epoch and every cached path is computed again when next asked.
  */
 import { FUSE_ROOT_ID } from './abi';
 
@@ -15,6 +19,11 @@ interface Node {
   lookups: number;
   /** False once unlinked, removed or renamed over. */
   attached: boolean;
+  /** Nodes whose parent this node is. */
+  children: number;
+  /** The path computed at `pathEpoch`, or null. */
+  path: string | null;
+  pathEpoch: number;
 }
 
 export class NodeTable {
@@ -22,9 +31,11 @@ export class NodeTable {
   /** `${parent}/${name}` -> node id, attached nodes only. */
   private readonly byName = new Map<string, number>();
   private nextId = FUSE_ROOT_ID + 1;
+  /** Bumped when paths below some node change; a node's cached path is valid only at this epoch. */
+  private epoch = 0;
 
   constructor() {
-    this.nodes.set(FUSE_ROOT_ID, { id: FUSE_ROOT_ID, parent: FUSE_ROOT_ID, name: '', lookups: 1, attached: true });
+    this.nodes.set(FUSE_ROOT_ID, newNode(FUSE_ROOT_ID, FUSE_ROOT_ID, ''));
   }
 
   get size(): number {
@@ -34,15 +45,14 @@ export class NodeTable {
   /** The FUSE path of a node ("/", "/a/b"), or undefined for an unknown or detached node. */
   path(id: number): string | undefined {
     if (id === FUSE_ROOT_ID) return '/';
-    const names: string[] = [];
-    let node = this.nodes.get(id);
-    while (node !== undefined && node.id !== FUSE_ROOT_ID) {
-      if (!node.attached) return undefined;
-      names.push(node.name);
-      node = this.nodes.get(node.parent);
-    }
-    if (node === undefined) return undefined;
-    return '/' + names.reverse().join('/');
+    const node = this.nodes.get(id);
+    if (node === undefined || !node.attached) return undefined;
+    if (node.path !== null && node.pathEpoch === this.epoch) return node.path;
+    const dir = this.path(node.parent);
+    if (dir === undefined) return undefined;
+    node.path = dir === '/' ? `/${node.name}` : `${dir}/${node.name}`;
+    node.pathEpoch = this.epoch;
+    return node.path;
   }
 
   /** The path of `name` inside directory node `parent`, or undefined when the parent has none. */
@@ -55,13 +65,23 @@ export class NodeTable {
   /** The node the kernel knows at a mount-relative path ("a/b"), or undefined when it has none. */
   idOf(path: string): number | undefined {
     let id = FUSE_ROOT_ID;
-    for (const name of path.split('/')) {
-      if (name === '') continue;
-      const next = this.byName.get(keyOf(id, name));
-      if (next === undefined) return undefined;
-      id = next;
+    let at = 0;
+    while (at < path.length) {
+      let end = path.indexOf('/', at);
+      if (end < 0) end = path.length;
+      if (end > at) {
+        const next = this.byName.get(keyOf(id, path.slice(at, end)));
+        if (next === undefined) return undefined;
+        id = next;
+      }
+      at = end + 1;
     }
     return id;
+  }
+
+  /** The node the kernel knows as `name` in directory node `parent`, or undefined. */
+  childId(parent: number, name: string): number | undefined {
+    return this.byName.get(keyOf(parent, name));
   }
 
   /** Every node id the kernel holds, the root included. */
@@ -78,8 +98,10 @@ export class NodeTable {
       return existing;
     }
     const id = this.nextId++;
-    this.nodes.set(id, { id, parent, name, lookups: 1, attached: true });
+    this.nodes.set(id, newNode(id, parent, name));
     this.byName.set(key, id);
+    const dir = this.nodes.get(parent);
+    if (dir !== undefined) dir.children++;
     return id;
   }
 
@@ -92,6 +114,9 @@ export class NodeTable {
     if (node.lookups > 0) return;
     this.detach(node);
     this.nodes.delete(id);
+    if (node.children > 0) this.epoch++; // not expected (the kernel forgets children first), but then no path below it
+    const dir = this.nodes.get(node.parent);
+    if (dir !== undefined) dir.children--;
   }
 
   /** Unlink/rmdir succeeded: the name is gone; the node stays until forgotten. */
@@ -108,17 +133,31 @@ export class NodeTable {
     if (id === undefined) return;
     const node = this.nodes.get(id)!;
     this.byName.delete(keyOf(parent, name));
+    if (newParent !== node.parent) {
+      const from = this.nodes.get(node.parent);
+      if (from !== undefined) from.children--;
+      const to = this.nodes.get(newParent);
+      if (to !== undefined) to.children++;
+    }
     node.parent = newParent;
     node.name = newName;
+    node.path = null;
+    if (node.children > 0) this.epoch++;
     this.byName.set(keyOf(newParent, newName), id);
   }
 
   private detach(node: Node): void {
     if (!node.attached) return;
     node.attached = false;
+    node.path = null;
+    if (node.children > 0) this.epoch++;
     const key = keyOf(node.parent, node.name);
     if (this.byName.get(key) === node.id) this.byName.delete(key);
   }
+}
+
+function newNode(id: number, parent: number, name: string): Node {
+  return { id, parent, name, lookups: 1, attached: true, children: 0, path: null, pathEpoch: 0 };
 }
 
 function keyOf(parent: number, name: string): string {

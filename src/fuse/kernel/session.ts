@@ -17,6 +17,7 @@ import {
   Opcode,
   decodeInHeader,
   decodeInitIn,
+  writeUnique,
   encodeInitOut,
   type InHeader,
   type InitOut,
@@ -189,7 +190,7 @@ export class FuseSession {
     const out = Buffer.allocUnsafe(len);
     out.writeUInt32LE(len, 0);
     out.writeInt32LE(error, 4);
-    out.writeBigUInt64LE(h.unique, 8);
+    writeUnique(out, h.unique, 8);
     if (body !== null) body.copy(out, OUT_HEADER_SIZE);
     const w = this.dev.write(out);
     if (w === -ENOENT && body !== null) this.o.onUndelivered?.(h, body);

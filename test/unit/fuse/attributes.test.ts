@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { acceptedChmodMode, buildStat, permissionBits } from '../../../src/fuse/attributes';
+import { acceptedChmodMode, buildStat, isOpenvzScriptName, permissionBits } from '../../../src/fuse/attributes';
 import { encodeAttrOut } from '../../../src/fuse/kernel/abi';
 import { VALIDITY, kernelAttr } from '../../../src/fuse/kernel-ops';
-import { resolvePath } from '../../../src/fuse/virtual-entries';
+import fc from 'fast-check';
+import { STATUS_FILE_NAMES, VIRTUAL_LINK_NAMES, resolvePath } from '../../../src/fuse/virtual-entries';
 
 describe('permission model (spec §8.2)', () => {
   it('quorate: dirs 0755, files 0640, private 0700/0600, root 0755', () => {
@@ -63,5 +64,38 @@ describe('resolvePath', () => {
     expect(resolvePath('/nodes/local')).toEqual({ kind: 'memdb', path: 'nodes/local' });
     expect(resolvePath('/')).toEqual({ kind: 'memdb', path: '' });
     expect(resolvePath('//a//b/')).toEqual({ kind: 'memdb', path: 'a/b' });
+    expect(resolvePath('/local/')).toEqual({ kind: 'link', name: 'local' });
+    expect(resolvePath('a/./b')).toEqual({ kind: 'memdb', path: 'a/./b' });
+  });
+
+  it('the fast path for canonical paths gives what splitting gives, for any path', () => {
+    const bySplitting = (p: string) => {
+      const parts = p.split('/').filter((x) => x.length > 0);
+      const first = parts[0];
+      const isLink = first !== undefined && (VIRTUAL_LINK_NAMES as readonly string[]).includes(first);
+      const isStatus = first !== undefined && (STATUS_FILE_NAMES as readonly string[]).includes(first);
+      if (isLink || isStatus) {
+        if (parts.length > 1) return { kind: 'below-virtual' };
+        return isLink ? { kind: 'link', name: first } : { kind: 'status', name: first };
+      }
+      return { kind: 'memdb', path: parts.join('/') };
+    };
+    const component = fc.constantFrom('', 'a', 'local', 'lxc', '.vmlist', '.', 'nodes', 'x.tmp', 'ä');
+    fc.assert(
+      fc.property(fc.array(component, { maxLength: 5 }), fc.boolean(), (parts, leading) => {
+        const p = (leading ? '/' : '') + parts.join('/');
+        expect(resolvePath(p)).toEqual(bySplitting(p));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('OpenVZ action scripts', () => {
+  it('<vmid>.<action> and vps.<action> are scripts; other names are not', () => {
+    for (const n of ['101.mount', '9.stop', 'vps.start', 'vps.postumount', '1000.premount']) expect(isOpenvzScriptName(n), n).toBe(true);
+    for (const n of ['0.mount', '01.mount', 'a101.mount', '101.conf', 'vpsx.mount', 'vps', '101.', '.mount', '', 'vps.mountx']) {
+      expect(isOpenvzScriptName(n), n).toBe(false);
+    }
   });
 });

@@ -33,6 +33,9 @@ import {
   encodeStatfsOut,
   encodeWriteOut,
   readCString,
+  readU64,
+  writeU64,
+  writeUnique,
   type KernelAttr,
 } from '../../../src/fuse/kernel/abi';
 
@@ -191,6 +194,19 @@ describe('decoders', () => {
     });
   });
 
+  it('a unique below 2^53 (every real one) decodes as a number, a larger one as a bigint; both are replied exactly', () => {
+    const b = Buffer.alloc(40);
+    for (const u of [0n, 2n, 0xffff_fffen, 0x1f_ffff_ffff_fffen, 0x20_0000_0000_0000n, 0xffff_ffff_ffff_fffen]) {
+      b.writeBigUInt64LE(u, 8);
+      const h = decodeInHeader(b);
+      expect(typeof h.unique, String(u)).toBe(u < 2n ** 53n ? 'number' : 'bigint');
+      expect(BigInt(h.unique)).toBe(u);
+      const out = Buffer.alloc(16);
+      writeUnique(out, h.unique, 8);
+      expect(out.readBigUInt64LE(8)).toBe(u);
+    }
+  });
+
   it('fuse_init_in: the four u32 fields; newer kernels append more, which is ignored', () => {
     const b = Buffer.alloc(64);
     b.writeUInt32LE(7, 0);
@@ -282,5 +298,26 @@ describe('encodeDirents', () => {
     expect(rest.map((e) => e.off)).toEqual([3, 4, 5, 6]);
     expect(encodeDirents(names, names.length, 4096).length).toBe(0);
     expect(encodeDirents(names, 100, 4096).length).toBe(0);
+  });
+});
+
+describe('u64 fields without BigInt', () => {
+  it('writeU64 writes what writeBigUInt64LE / writeBigInt64LE would, for every range a field takes', () => {
+    for (const v of [0, 1, 0xffffffff, 0x100000000, 2 ** 40 + 5, Number.MAX_SAFE_INTEGER, -1, -2, -(2 ** 33) - 7]) {
+      const ours = Buffer.alloc(8, 0xaa);
+      writeU64(ours, v, 0);
+      const ref = Buffer.alloc(8);
+      if (v < 0) ref.writeBigInt64LE(BigInt(v));
+      else ref.writeBigUInt64LE(BigInt(v));
+      expect(ours.toString('hex'), String(v)).toBe(ref.toString('hex'));
+    }
+  });
+
+  it('readU64 reads what Number(readBigUInt64LE) would', () => {
+    for (const v of [0n, 1n, 0xffffffffn, 0x100000000n, 2n ** 52n + 3n, 2n ** 53n - 1n, 2n ** 64n - 1n]) {
+      const b = Buffer.alloc(12);
+      b.writeBigUInt64LE(v, 4);
+      expect(readU64(b, 4), String(v)).toBe(Number(v));
+    }
   });
 });

@@ -159,4 +159,91 @@ describe('NodeTable', () => {
     expect(t.path(a)).toBeUndefined();
     expect(t.size).toBe(1);
   });
+
+  describe('cached paths', () => {
+    it('a renamed directory moves the cached paths of everything below it', () => {
+      const t = new NodeTable();
+      const d = t.remember(ROOT, 'd');
+      const sub = t.remember(d, 'sub');
+      const f = t.remember(sub, 'f');
+      expect(t.path(f)).toBe('/d/sub/f'); // cached now
+      t.renamed(ROOT, 'd', ROOT, 'e');
+      expect(t.path(f)).toBe('/e/sub/f');
+      expect(t.path(sub)).toBe('/e/sub');
+      t.renamed(d, 'sub', ROOT, 'top');
+      expect(t.path(f)).toBe('/top/f');
+      expect(t.path(d)).toBe('/e');
+    });
+
+    it('a removed directory takes the paths below it, however they were cached', () => {
+      const t = new NodeTable();
+      const d = t.remember(ROOT, 'd');
+      const f = t.remember(d, 'f');
+      expect(t.path(f)).toBe('/d/f');
+      t.removed(ROOT, 'd');
+      expect(t.path(f)).toBeUndefined();
+      expect(t.childPath(f, 'x')).toBeUndefined();
+    });
+
+    it('a directory renamed over takes the paths below it', () => {
+      const t = new NodeTable();
+      const a = t.remember(ROOT, 'a');
+      const b = t.remember(ROOT, 'b');
+      const inB = t.remember(b, 'x');
+      expect(t.path(inB)).toBe('/b/x');
+      t.renamed(ROOT, 'a', ROOT, 'b');
+      expect(t.path(inB)).toBeUndefined();
+      expect(t.path(a)).toBe('/b');
+    });
+
+    it('a file moved between directories follows the directory it is in now', () => {
+      const t = new NodeTable();
+      const a = t.remember(ROOT, 'a');
+      const b = t.remember(ROOT, 'b');
+      const f = t.remember(a, 'f');
+      expect(t.path(f)).toBe('/a/f');
+      t.renamed(a, 'f', b, 'g');
+      expect(t.path(f)).toBe('/b/g');
+      t.renamed(ROOT, 'b', ROOT, 'c'); // b has a child now: its rename must move f
+      expect(t.path(f)).toBe('/c/g');
+      t.renamed(ROOT, 'a', ROOT, 'z'); // a has none left
+      expect(t.path(f)).toBe('/c/g');
+      expect(t.path(a)).toBe('/z');
+    });
+
+    it('a renamed file does not move its siblings', () => {
+      const t = new NodeTable();
+      const d = t.remember(ROOT, 'd');
+      const x = t.remember(d, 'x.tmp');
+      const y = t.remember(d, 'y');
+      expect(t.path(y)).toBe('/d/y');
+      t.renamed(d, 'x.tmp', d, 'x');
+      expect(t.path(x)).toBe('/d/x');
+      expect(t.path(y)).toBe('/d/y');
+      expect(t.path(d)).toBe('/d');
+    });
+
+    it('a directory forgotten before its children (not done by the kernel) leaves them without a path', () => {
+      const t = new NodeTable();
+      const d = t.remember(ROOT, 'd');
+      const f = t.remember(d, 'f');
+      expect(t.path(f)).toBe('/d/f');
+      t.forget(d, 1);
+      expect(t.path(f)).toBeUndefined();
+    });
+  });
+
+  it('idOf finds a node by its path in any spelling; childId by parent and name', () => {
+    const t = new NodeTable();
+    const a = t.remember(ROOT, 'a');
+    const b = t.remember(a, 'b');
+    for (const p of ['a/b', '/a/b', '//a//b/', 'a/b/']) expect(t.idOf(p), p).toBe(b);
+    for (const p of ['', '/', '//']) expect(t.idOf(p), p).toBe(ROOT);
+    for (const p of ['b', 'a/c', 'a/b/c']) expect(t.idOf(p), p).toBeUndefined();
+    expect(t.childId(a, 'b')).toBe(b);
+    expect(t.childId(ROOT, 'b')).toBeUndefined();
+    t.removed(a, 'b');
+    expect(t.idOf('a/b')).toBeUndefined();
+    expect(t.childId(a, 'b')).toBeUndefined();
+  });
 });

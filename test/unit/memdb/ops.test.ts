@@ -331,3 +331,17 @@ describe('listener', () => {
     expect(LOCAL.writer).toBe(0);
   });
 });
+
+describe('lookup by path', () => {
+  it('ignores leading, repeated and trailing slashes; "." and "" are the root; "." inside a path is a name', () => {
+    const { db } = freshDb();
+    expect(mkdir(db, 'a')).toBe(0);
+    expect(create(db, 'a/f')).toBe(0);
+    const f = db.lookup('a/f')!;
+    expect(f).toBeDefined();
+    for (const p of ['/a/f', '//a//f/', 'a/f/', '/a/f//']) expect(db.lookup(p), p).toBe(f);
+    for (const p of ['', '.', '/', '//']) expect(db.lookup(p), p).toBe(db.lookup('')!);
+    expect(db.lookup('')!.inode).toBe(0);
+    for (const p of ['a/./f', 'a/f/x', 'b', 'a/g', './a']) expect(db.lookup(p), p).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLockDir, isPrivatePath, normalizePath, parseGuestConfigPath, splitPath } from '../../../src/memdb/paths';
+import fc from 'fast-check';
+import { isLockDir, isPrivateParts, isPrivatePath, normalizePath, parseGuestConfigPath, splitPath } from '../../../src/memdb/paths';
 
 describe('paths', () => {
   it('splitPath skips empty parts; root forms give []', () => {
@@ -42,5 +43,18 @@ describe('paths', () => {
       'nodes/pve1/lxc/sub/100.conf',
       'qemu-server/100.conf',
     ]) expect(parseGuestConfigPath(p)).toBeUndefined();
+  });
+});
+
+describe('isPrivatePath without splitting', () => {
+  it('answers as the split components do, for any path', () => {
+    const component = fc.constantFrom('', 'priv', 'nodes', 'n1', 'privx', 'pri', '.', 'lock', 'x');
+    fc.assert(
+      fc.property(fc.array(component, { maxLength: 5 }), fc.boolean(), fc.boolean(), (parts, leading, trailing) => {
+        const p = (leading ? '/' : '') + parts.join('/') + (trailing ? '/' : '');
+        expect(isPrivatePath(p), p).toBe(isPrivateParts(splitPath(p)));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
