@@ -7,7 +7,8 @@
 # Run as root, after `npm run build`.
 #
 #   REF_PMXCFS=/path/to/pmxcfs bash lab/compat/local-cpu-pair.sh [ROUNDS] [SECONDS]
-# Env: IMPLS (default "ref ts"; "ts" alone needs no reference), TS_ROOT (the pmxcfs-ts build to run,
+# Env: IMPLS (default "ref ts"; "ts" alone needs no reference; "ts:/path/to/checkout" runs that
+# build, so IMPLS="ts:/tmp/before ts:$PWD" compares two builds), TS_ROOT (the build "ts" runs,
 # default this checkout), CLIENT (sync | async, default sync), PMXCFS_FUSE_SPIN_US (passed on).
 # The reference resolves its node name through a private /etc/hosts to 10.217.0.250 (the project's
 # subnet): in local mode it sends nothing anywhere.
@@ -32,7 +33,9 @@ for r in $(seq 1 "$ROUNDS"); do
       printf '127.0.0.1 localhost\n10.217.0.250 %s\n' "$(hostname)" >"$d/hosts"
       run="mount --bind $d/hosts /etc/hosts; exec $REF_PMXCFS -f -l"
     else
-      run="exec node --max-semi-space-size=1 $TS_ROOT/dist/src/main.js -f -l --rrdcached-socket none"
+      build=$TS_ROOT
+      case "$impl" in ts:*) build=${impl#ts:} ;; esac
+      run="exec node --max-semi-space-size=1 $build/dist/src/main.js -f -l --rrdcached-socket none"
     fi
     unshare -m --propagation private bash -c "mkdir -p /etc/pve /var/lib/pve-cluster; mount --bind $d/db /var/lib/pve-cluster; $run" >"$d/log" 2>&1 &
     pid=$!
