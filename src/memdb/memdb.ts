@@ -29,6 +29,7 @@ import {
   isLockDirParts,
   parseGuestConfigParts,
   splitPath,
+  walkPath,
   type GuestConfigPath,
 } from './paths';
 import { buildTree, versionRow, type BuiltTree } from './rows';
@@ -190,20 +191,8 @@ export class MemDb {
 
   /** The entry at `path` ('' '.' '/' = root; trailing slashes ok). Do not mutate it. */
   lookup(path: string): Entry | undefined {
-    // splitPath's walk without its arrays: every FUSE request looks a path up.
-    if (path === '.') return this.root;
-    let e: Entry | undefined = this.root;
-    let at = 0;
-    while (at < path.length) {
-      let end = path.indexOf('/', at);
-      if (end < 0) end = path.length;
-      if (end > at) {
-        e = e.children?.get(path.slice(at, end));
-        if (e === undefined) return undefined;
-      }
-      at = end + 1;
-    }
-    return e;
+    if (path === '.') return this.root; // splitPath's root form
+    return walkPath(path, this.root, childEntry);
   }
 
   /** Entry by inode (root = 0). Do not mutate it. */
@@ -657,3 +646,6 @@ export function writeContent(old: Buffer | null, offset: number, data: Buffer, t
   return out;
 }
 
+function childEntry(dir: Entry, name: string): Entry | undefined {
+  return dir.children?.get(name);
+}

@@ -9,6 +9,25 @@ export function splitPath(path: string): string[] {
   return path.split('/').filter((part) => part.length > 0);
 }
 
+/**
+ * Follows the components of `path` (empty ones skipped, as splitPath does) from `start` with `step`;
+ * undefined as soon as a step finds nothing. Without splitPath's arrays: lookups run per request.
+ */
+export function walkPath<T>(path: string, start: T, step: (at: T, name: string) => T | undefined): T | undefined {
+  let node: T | undefined = start;
+  let at = 0;
+  while (at < path.length) {
+    let end = path.indexOf('/', at);
+    if (end < 0) end = path.length;
+    if (end > at) {
+      node = step(node, path.slice(at, end));
+      if (node === undefined) return undefined;
+    }
+    at = end + 1;
+  }
+  return node;
+}
+
 /** The canonical form of a path: components joined by '/', no leading or trailing slash. */
 export function normalizePath(path: string): string {
   return splitPath(path).join('/');

@@ -14,12 +14,10 @@
  * summaries are computed only when asked. One process, one event loop: the "current" pointers
  * below are safe because every hook runs synchronously on that loop.
  */
+import type { FuseUnique } from '../fuse/kernel/abi';
 
 /** Nanoseconds on the monotonic clock of performance.now() (a double: no BigInt allocated per stamp). */
 export type Nanos = number;
-
-/** A FUSE request's unique (kernel/abi.ts: a number below 2^53, a bigint above). */
-export type FuseUnique = number | bigint;
 
 export function nowNs(): Nanos {
   return performance.now() * 1e6;

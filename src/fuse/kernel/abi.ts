@@ -128,13 +128,16 @@ export function readU64(buf: Buffer, at: number): number {
   return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * TWO_32;
 }
 
+/** A request's unique: a number below 2^53 (always, in practice: the kernel counts up from 0), else a bigint. */
+export type FuseUnique = number | bigint;
+
 /** The u64 unique of a request: exact, and without a BigInt allocation in every real case. */
-function readUnique(buf: Buffer, at: number): number | bigint {
+function readUnique(buf: Buffer, at: number): FuseUnique {
   return buf.readUInt32LE(at + 4) < 0x200000 ? readU64(buf, at) : buf.readBigUInt64LE(at);
 }
 
 /** Writes a unique as decodeInHeader gave it. */
-export function writeUnique(out: Buffer, unique: number | bigint, at: number): void {
+export function writeUnique(out: Buffer, unique: FuseUnique, at: number): void {
   if (typeof unique === 'number') writeU64(out, unique, at);
   else out.writeBigUInt64LE(unique, at);
 }
@@ -147,8 +150,7 @@ function zeroed(size: number): Buffer {
 export interface InHeader {
   len: number;
   opcode: number;
-  /** A number below 2^53 (always, in practice: the kernel counts up from 0), else a bigint. */
-  unique: number | bigint;
+  unique: FuseUnique;
   nodeid: number;
   uid: number;
   gid: number;

@@ -9,6 +9,7 @@
  * valid until a node with children is renamed or detached (which moves or ends every path below
  * it): that bumps a table-wide epoch and every cached path is computed again when next asked.
  */
+import { walkPath } from '../../memdb/paths';
 import { FUSE_ROOT_ID } from './abi';
 
 interface Node {
@@ -64,20 +65,10 @@ export class NodeTable {
 
   /** The node the kernel knows at a mount-relative path ("a/b"), or undefined when it has none. */
   idOf(path: string): number | undefined {
-    let id = FUSE_ROOT_ID;
-    let at = 0;
-    while (at < path.length) {
-      let end = path.indexOf('/', at);
-      if (end < 0) end = path.length;
-      if (end > at) {
-        const next = this.byName.get(keyOf(id, path.slice(at, end)));
-        if (next === undefined) return undefined;
-        id = next;
-      }
-      at = end + 1;
-    }
-    return id;
+    return walkPath(path, FUSE_ROOT_ID, this.childIdOf);
   }
+
+  private readonly childIdOf = (parent: number, name: string): number | undefined => this.childId(parent, name);
 
   /** The node the kernel knows as `name` in directory node `parent`, or undefined. */
   childId(parent: number, name: string): number | undefined {
@@ -114,7 +105,6 @@ export class NodeTable {
     if (node.lookups > 0) return;
     this.detach(node);
     this.nodes.delete(id);
-    if (node.children > 0) this.epoch++; // not expected (the kernel forgets children first), but then no path below it
     const dir = this.nodes.get(node.parent);
     if (dir !== undefined) dir.children--;
   }
