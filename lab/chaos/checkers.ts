@@ -133,9 +133,11 @@ export function checkVmids(h: History): CheckResult {
     if (o.outcome !== 'ok' || (o.op !== 'create-vm' && o.op !== 'migrate-vm')) continue;
     const node = vmNode(o.op === 'migrate-vm' ? o.to! : o.path)!;
     const targetPath = o.op === 'migrate-vm' ? o.to! : o.path;
-    // It stays until the first later delete or migrate away from that node that may have happened.
+    // It stays until the first later delete or migrate away from that node that may have happened:
+    // one that did not fail, or failed while its node's quorum changed (its message may have reached
+    // the others before the node left, and then they applied it although its caller got EACCES).
     const leave = vmOps.find(
-      (x) => x.vmid === o.vmid && x.start >= o.start && x.id !== o.id && notFailed(x) && (x.op === 'delete-vm' || x.op === 'migrate-vm') && x.path === targetPath,
+      (x) => x.vmid === o.vmid && x.start >= o.start && x.id !== o.id && (notFailed(x) || !c.stable(x)) && (x.op === 'delete-vm' || x.op === 'migrate-vm') && x.path === targetPath,
     );
     const list = placements.get(o.vmid!) ?? [];
     list.push({ node, op: o, from: o.end, to: leave ? leave.start : Infinity });
