@@ -2,6 +2,8 @@
 /**
  * `pmxcfs-ts`: the Proxmox cluster file system daemon (spec §1).
  */
+// First: V8 tiering options that must be set before the rest of the daemon's code loads.
+import './daemon/jit-tiering';
 import { closeSync, writeSync } from 'node:fs';
 import { daemonize } from './daemon/daemonize';
 import { parseArgs, withAbsolutePaths, type DaemonOptions } from './daemon/options';
