@@ -13,6 +13,7 @@ import { NodeTable } from './kernel/node-table';
 import { KernelNotifier } from './kernel/notifier';
 import { FuseSession } from './kernel/session';
 import { KernelCache, type CacheSource } from './kernel-cache';
+import { watchCpuPressure } from './kernel/cpu-pressure';
 import { forgetUndelivered, pveHandlers } from './kernel-ops';
 import type { PveFs } from './pve-fs';
 
@@ -21,8 +22,12 @@ export type FuseLog = (level: 'err' | 'debug', msg: string) => void;
 const PAGE_SIZE = 4096;
 /** One WRITE request may carry a whole 1 MiB file (the kernel's max_pages limit is 256 pages). */
 const MAX_WRITE = 1024 * 1024;
-/** Busy-poll time after each reply, see session.ts; PMXCFS_FUSE_SPIN_US overrides it (0 turns it off). */
-const DEFAULT_SPIN_MICROS = 25;
+/**
+ * Longest busy-poll after each reply while the CPUs have room, see session.ts and spin-budget.ts;
+ * PMXCFS_FUSE_SPIN_US overrides it (0 turns it off). 200 µs covers a thread-pool client's gap
+ * between two calls (docs/benchmarks.md, "The FUSE spin follows the client").
+ */
+const DEFAULT_SPIN_MICROS = 200;
 
 export interface MountedFs {
   unmount(): Promise<void>;
@@ -85,8 +90,10 @@ export function mountPveFs(mountDir: string, fs: PveFs, now: () => number, log: 
     MAX_WRITE,
   );
   session.start();
+  const stopPressureWatch = watchCpuPressure((roomy) => session.spinHasRoom(roomy));
   return Promise.resolve({
     unmount: () => {
+      stopPressureWatch();
       cache.stop();
       session.stop();
       if (gone) {

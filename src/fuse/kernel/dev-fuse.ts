@@ -22,6 +22,7 @@ interface Libc {
   write(fd: number, buf: Buffer, count: number): number;
   mount(source: string, target: string, type: string, flags: number, data: string): number;
   umount2(target: string, flags: number): number;
+  sched_yield(): number;
 }
 
 let libc: Libc | null = null;
@@ -33,9 +34,19 @@ function lib(): Libc {
       write: c.func('long write(int fd, const void *buf, unsigned long count)') as Libc['write'],
       mount: c.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)') as Libc['mount'],
       umount2: c.func('int umount2(const char *target, int flags)') as Libc['umount2'],
+      sched_yield: c.func('int sched_yield(void)') as Libc['sched_yield'],
     };
   }
   return libc;
+}
+
+/**
+ * Lets another runnable thread of this CPU go first (sched_yield(2)). The session's busy-poll calls
+ * it between reads: on a machine with every core busy, the client the spin waits for may be queued
+ * behind the spinning daemon on the same core.
+ */
+export function yieldCpu(): void {
+  lib().sched_yield();
 }
 
 /** Detaches whatever is mounted at `dir` (umount2 MNT_DETACH, like `umount -l`): 0 or -errno. */

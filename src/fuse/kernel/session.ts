@@ -5,9 +5,10 @@
  *
  * Busy polling: waking the event loop for a request costs about as much as the request itself
  * (measured: 47 µs per LOOKUP round trip when sleeping in epoll, 20 µs when polling). So after the
- * last reply, while no request is pending, the session keeps reading for `spinMicros` before it
- * goes back to epoll; a program doing one file operation after another (PVE's pattern) finds the
- * daemon awake. The spin is short and happens only right after a reply, so an idle daemon uses no CPU.
+ * last reply, while no request is pending, the session keeps reading for up to `spinMicros` before
+ * it goes back to epoll; a program doing one file operation after another (PVE's pattern) finds the
+ * daemon awake. Spins that find nothing get shorter (spin-budget.ts), and a spin happens only right
+ * after a reply, so an idle daemon uses no CPU.
  */
 import {
   FUSE_KERNEL_MINOR_VERSION,
@@ -22,9 +23,10 @@ import {
   type InHeader,
   type InitOut,
 } from './abi';
-import { DevFuse, EAGAIN, EINTR, ENODEV, ENOENT } from './dev-fuse';
+import { DevFuse, EAGAIN, EINTR, ENODEV, ENOENT, yieldCpu } from './dev-fuse';
 import koffi from 'koffi';
 import { nowNs, writeSpans } from '../../trace/write-spans';
+import { spinBudgetFromMicros, type SpinBudget } from './spin-budget';
 
 const ENOSYS = 38;
 const EIO = 5;
@@ -45,7 +47,7 @@ export interface SessionOptions {
   handlers: Partial<Record<number, Handler>>;
   /** The INIT reply, given what the kernel offered. */
   init: (kernelMinor: number, kernelFlags: number, maxReadahead: number) => Omit<InitOut, 'minor'>;
-  /** Busy-poll time after a reply (0 = never). */
+  /** Longest busy-poll after a reply (0 = never); spins that find no request get shorter. */
   spinMicros: number;
   log: SessionLog;
   /** Called once when the kernel ends the connection (unmounted from outside, or aborted). */
@@ -63,13 +65,20 @@ export class FuseSession {
   private pending = 0;
   private draining = false;
   private gone = false;
-  private readonly spinNanos: bigint;
+  private readonly spin: SpinBudget;
+  /** When the last spin that ran out began (the reply before it), until the next request; else 0. */
+  private ranOutAt = 0n;
 
   /** @param maxWrite the largest WRITE the INIT reply allows; the read buffer must hold one. */
   constructor(private readonly dev: DevFuse, private readonly o: SessionOptions, maxWrite: number) {
     // The kernel refuses reads into buffers smaller than max_write plus a page for the headers.
     this.buf = Buffer.alloc(maxWrite + 8192);
-    this.spinNanos = BigInt(Math.max(0, Math.trunc(o.spinMicros * 1000)));
+    this.spin = spinBudgetFromMicros(o.spinMicros);
+  }
+
+  /** Whether the CPUs have room for long busy-polls (spin-budget.ts, cpu-pressure.ts). */
+  spinHasRoom(roomy: boolean): void {
+    this.spin.limit(roomy);
   }
 
   start(): void {
@@ -90,20 +99,34 @@ export class FuseSession {
     if (this.draining || this.poll === null) return;
     this.draining = true;
     let deadline = 0n;
+    let spinStart = 0n;
     try {
       for (;;) {
         const n = this.dev.read(this.buf);
         if (n > 0) {
+          // The gap since the last reply, if this request ended a spin or came after one ran out.
+          if (deadline !== 0n) this.spin.arrived(Number(process.hrtime.bigint() - spinStart));
+          else if (this.ranOutAt !== 0n) this.spin.arrivedLate(Number(process.hrtime.bigint() - this.ranOutAt));
+          this.ranOutAt = 0n;
           deadline = 0n;
           this.dispatch(n);
           if (this.poll === null) return;
           continue;
         }
         if (n === -EAGAIN) {
-          if (this.spinNanos === 0n || this.pending > 0) return;
+          const spinNanos = this.spin.nanos;
+          if (spinNanos === 0 || this.pending > 0) return;
           const now = process.hrtime.bigint();
-          if (deadline === 0n) deadline = now + this.spinNanos;
-          if (now >= deadline) return;
+          if (deadline === 0n) {
+            spinStart = now;
+            deadline = now + BigInt(spinNanos);
+          }
+          if (now >= deadline) {
+            this.spin.ranOut();
+            this.ranOutAt = spinStart;
+            return;
+          }
+          yieldCpu();
           continue;
         }
         if (n === -EINTR || n === -ENOENT) continue; // ENOENT: a request interrupted before we read it
