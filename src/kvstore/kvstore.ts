@@ -25,6 +25,8 @@ export const CFS_MAX_STATUS_SIZE = 32768;
 export const RRD_MAX_VALUE_SIZE = 4096;
 /** nodeip values must be shorter than this, NUL included. */
 export const NODEIP_MAX_SIZE = 256;
+/** At most this many nodes' IPs wait for a nodelist that names them (corosync's own node limit). */
+const MAX_PENDING_IPS = 512;
 
 /** Effects for the shell. */
 export type KvstoreEffect =
@@ -115,6 +117,13 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
   private clinfoVersionValue = 0;
   /** Node name -> IP. */
   private ips = new Map<string, string>();
+  /**
+   * nodeip values from node ids our nodelist does not know yet (cmap answers later than the
+   * kvstore group at start-up, or a node added to corosync.conf speaks before the new nodelist
+   * reached us); applied by setClusterInfo once the id has a name. Each node sends its IP only
+   * when a sync round ends, so a dropped one would be missing until the next membership change.
+   */
+  private pendingIps = new Map<number, Buffer>();
   private rrd = new Map<string, RrdSample>();
 
   constructor(options: KvstoreOptions) {
@@ -212,6 +221,12 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
     for (const id of [...this.remoteKv.keys()]) if (!nodes.has(id)) this.remoteKv.delete(id);
     this.cluster = { name: config.name, configVersion: config.configVersion, nodes };
     this.clinfoVersionValue = (this.clinfoVersionValue + 1) >>> 0;
+    for (const [nodeid, value] of this.pendingIps) {
+      const node = nodes.get(nodeid);
+      if (node === undefined) continue;
+      this.pendingIps.delete(nodeid);
+      this.setIp(node.name, value);
+    }
   }
 
   /** Online = member of the kvstore group (only tracked once a nodelist is known). */
@@ -303,6 +318,12 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
   applyRemoteUpdate(nodeid: number, key: string, value: Buffer, now: number): { effects: KvstoreEffect[]; log: string[] } {
     const res = { effects: [] as KvstoreEffect[], log: [] as string[] };
     const node = this.cluster?.nodes.get(nodeid);
+    if (key === 'nodeip' && !node) {
+      // Kept until the nodelist names this id (a deliberate difference: the reference drops it).
+      if (cStringValue(value, NODEIP_MAX_SIZE) === undefined) res.log.push(`invalid nodeip from node ${nodeid}`);
+      else if (this.pendingIps.size < MAX_PENDING_IPS || this.pendingIps.has(nodeid)) this.pendingIps.set(nodeid, Buffer.from(value));
+      return res;
+    }
     if (this.cluster && !node) {
       res.log.push(`ignore kvstore update from node ${nodeid}: not in the nodelist`);
       return res;
@@ -310,8 +331,7 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
     if (key.startsWith('rrd/')) {
       if (!this.setRrd(key.slice(4), value, now, res)) res.log.push(`invalid rrd value for ${key} from node ${nodeid}`);
     } else if (key === 'nodeip') {
-      if (!node) res.log.push(`ignore nodeip of node ${nodeid}: nodelist unknown`);
-      else if (!this.setIp(node.name, value)) res.log.push(`invalid nodeip from node ${nodeid}`);
+      if (!this.setIp(node!.name, value)) res.log.push(`invalid nodeip from node ${nodeid}`);
     } else {
       let table = this.remoteKv.get(nodeid);
       if (!table) this.remoteKv.set(nodeid, (table = new Map()));

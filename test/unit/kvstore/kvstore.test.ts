@@ -123,6 +123,35 @@ describe('remote messages', () => {
     expect(kv.deliver({ nodeid: 2, pid: 7 }, 1, Buffer.alloc(10), NOW, ctx)).toEqual({ kind: 'processed', result: 0 });
   });
 
+  it('keeps a nodeip from a node id the nodelist does not name yet, and applies it when the nodelist does', () => {
+    const kv = new Kvstore({ nodename: 'node1' });
+    const { ctx, logs } = fakeCtx(self);
+    const upd = (k: string, v: string) => encodeUpdate(k, Buffer.from(v));
+    // The kvstore group synced before cmap answered: the others' IPs arrive with no nodelist.
+    kv.deliver({ nodeid: 2, pid: 7 }, 1, upd('nodeip', '10.0.0.2\0'), NOW, ctx);
+    kv.deliver({ nodeid: 3, pid: 7 }, 1, upd('nodeip', '10.0.0.3\0'), NOW, ctx);
+    kv.deliver({ nodeid: 3, pid: 7 }, 1, upd('nodeip', 'no-nul'), NOW, ctx);
+    expect(kv.nodeIp('node2')).toBeUndefined();
+    kv.setClusterInfo(cluster, [self, { nodeid: 2, pid: 7 }, { nodeid: 3, pid: 7 }]);
+    expect(kv.nodeIp('node2')).toBe('10.0.0.2');
+    expect(kv.nodeIp('node3')).toBe('10.0.0.3'); // the invalid later value did not replace it
+    expect(logs).toContain('invalid nodeip from node 3');
+    const members = kv.membersStatus(true).cluster!.nodes;
+    expect(members.map((n) => [n.name, n.online, n.ip])).toEqual([
+      ['node1', true, undefined],
+      ['node2', true, '10.0.0.2'],
+      ['node3', true, '10.0.0.3'],
+    ]);
+
+    // A node added to corosync.conf speaks before the new nodelist reached us.
+    kv.deliver({ nodeid: 4, pid: 9 }, 1, upd('nodeip', '10.0.0.4\0'), NOW, ctx);
+    kv.deliver({ nodeid: 4, pid: 9 }, 1, upd('tasklist', 'T4'), NOW, ctx);
+    expect(kv.nodeIp('node4')).toBeUndefined();
+    kv.setClusterInfo({ ...cluster, configVersion: 4, nodes: [...cluster.nodes, { name: 'node4', nodeid: 4 }] });
+    expect(kv.nodeIp('node4')).toBe('10.0.0.4');
+    expect(kv.getStatus('tasklist', 'node4')).toBe(-Errno.ENOENT); // other keys of unlisted nodes stay ignored
+  });
+
   it('inserts LOG entries from others and tracks online flags from confchg', () => {
     const kv = new Kvstore({ nodename: 'node1' });
     kv.setClusterInfo(cluster);
