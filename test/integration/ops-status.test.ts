@@ -58,6 +58,8 @@ beforeAll(async () => {
   fs.writeFileSync(clockFile, '0');
   d = await startDaemon({ dir, env: { PMXCFS_TEST_CLOCK_FILE: clockFile } });
   socket = join(dir, 'pmxcfs-ts.sock');
+  // The control socket is bound after the mount appears (what startDaemon waits for).
+  await waitUntil('the control socket', () => (fs.existsSync(socket) ? true : undefined));
 });
 afterAll(async () => {
   if (d?.proc.signalCode === null && d.proc.exitCode === null) d.proc.kill('SIGCONT');
@@ -246,6 +248,8 @@ describe('pmxcfs-ts status when the daemon is unhealthy', () => {
 
   it('a killed daemon: stale socket and a dead mount are both reported', async () => {
     d = await startDaemon({ dir: d.dir });
+    // The control socket is bound after the mount appears: kill only once it is there.
+    await waitUntil('the control socket', () => (fs.existsSync(socket) ? true : undefined));
     d.proc.kill('SIGKILL');
     await d.exited;
     const r = await statusCli(['--db', d.db, '--mount', d.mnt, '--json']);
