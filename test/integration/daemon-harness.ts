@@ -69,6 +69,11 @@ export async function waitUntil<T>(what: string, probe: () => T | undefined, tim
   }
 }
 
+/** The daemon binds its control socket after the mount appears (what startDaemon waits for). */
+export async function waitForControlSocket(path: string): Promise<void> {
+  await waitUntil(`the control socket ${path}`, () => (existsSync(path) ? true : undefined));
+}
+
 export interface StartOptions {
   dir?: string;
   args?: string[];

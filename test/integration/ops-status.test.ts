@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asWwwData, cleanup, MAIN_JS, makeTempDir, startDaemon, stopDaemon, waitUntil, type DaemonHandle } from './daemon-harness';
+import { asWwwData, cleanup, MAIN_JS, makeTempDir, startDaemon, stopDaemon, waitForControlSocket, type DaemonHandle } from './daemon-harness';
 
 interface CliResult {
   status: number | null;
@@ -58,8 +58,7 @@ beforeAll(async () => {
   fs.writeFileSync(clockFile, '0');
   d = await startDaemon({ dir, env: { PMXCFS_TEST_CLOCK_FILE: clockFile } });
   socket = join(dir, 'pmxcfs-ts.sock');
-  // The control socket is bound after the mount appears (what startDaemon waits for).
-  await waitUntil('the control socket', () => (fs.existsSync(socket) ? true : undefined));
+  await waitForControlSocket(socket);
 });
 afterAll(async () => {
   if (d?.proc.signalCode === null && d.proc.exitCode === null) d.proc.kill('SIGCONT');
@@ -197,7 +196,7 @@ describe('pmxcfs-ts status --mount DIR finds the daemon serving DIR', () => {
       args: ['-f', '-l', '--mount', join(dir, 'mnt'), '--db', join(dir, 'config.db'), '--nodename', 'node1', '--control-socket', sock],
     });
     try {
-      await waitUntil('the control socket', () => (fs.existsSync(sock) ? true : undefined));
+      await waitForControlSocket(sock);
       const found = await statusCli(['--mount', other.mnt, '--json', '--timeout', '30000']);
       expect(found.status).toBe(0);
       expect(JSON.parse(found.stdout)).toMatchObject({ socket: sock, status: { pid: other.proc.pid } });
@@ -248,8 +247,7 @@ describe('pmxcfs-ts status when the daemon is unhealthy', () => {
 
   it('a killed daemon: stale socket and a dead mount are both reported', async () => {
     d = await startDaemon({ dir: d.dir });
-    // The control socket is bound after the mount appears: kill only once it is there.
-    await waitUntil('the control socket', () => (fs.existsSync(socket) ? true : undefined));
+    await waitForControlSocket(socket); // kill only once it is there
     d.proc.kill('SIGKILL');
     await d.exited;
     const r = await statusCli(['--db', d.db, '--mount', d.mnt, '--json']);
