@@ -318,10 +318,15 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
   applyRemoteUpdate(nodeid: number, key: string, value: Buffer, now: number): { effects: KvstoreEffect[]; log: string[] } {
     const res = { effects: [] as KvstoreEffect[], log: [] as string[] };
     const node = this.cluster?.nodes.get(nodeid);
-    if (key === 'nodeip' && !node) {
-      // Kept until the nodelist names this id (a deliberate difference: the reference drops it).
-      if (cStringValue(value, NODEIP_MAX_SIZE) === undefined) res.log.push(`invalid nodeip from node ${nodeid}`);
-      else if (this.pendingIps.size < MAX_PENDING_IPS || this.pendingIps.has(nodeid)) this.pendingIps.set(nodeid, Buffer.from(value));
+    if (key === 'nodeip') {
+      if (node !== undefined) {
+        if (!this.setIp(node.name, value)) res.log.push(`invalid nodeip from node ${nodeid}`);
+      } else if (cStringValue(value, NODEIP_MAX_SIZE) === undefined) {
+        res.log.push(`invalid nodeip from node ${nodeid}`);
+      } else if (this.pendingIps.size < MAX_PENDING_IPS || this.pendingIps.has(nodeid)) {
+        // Kept until the nodelist names this id (a deliberate difference: the reference drops it).
+        this.pendingIps.set(nodeid, Buffer.from(value));
+      }
       return res;
     }
     if (this.cluster && !node) {
@@ -330,8 +335,6 @@ export class Kvstore implements DfsmApp<KvstoreEffect> {
     }
     if (key.startsWith('rrd/')) {
       if (!this.setRrd(key.slice(4), value, now, res)) res.log.push(`invalid rrd value for ${key} from node ${nodeid}`);
-    } else if (key === 'nodeip') {
-      if (!this.setIp(node!.name, value)) res.log.push(`invalid nodeip from node ${nodeid}`);
     } else {
       let table = this.remoteKv.get(nodeid);
       if (!table) this.remoteKv.set(nodeid, (table = new Map()));
