@@ -98,17 +98,17 @@ export class FuseSession {
   private drain(): void {
     if (this.draining || this.poll === null) return;
     this.draining = true;
-    let deadline = 0n;
+    // When the current spin began (the reply before it); 0 while not spinning.
     let spinStart = 0n;
     try {
       for (;;) {
         const n = this.dev.read(this.buf);
         if (n > 0) {
           // The gap since the last reply, if this request ended a spin or came after one ran out.
-          if (deadline !== 0n) this.spin.arrived(Number(process.hrtime.bigint() - spinStart));
+          if (spinStart !== 0n) this.spin.arrived(Number(process.hrtime.bigint() - spinStart));
           else if (this.ranOutAt !== 0n) this.spin.arrivedLate(Number(process.hrtime.bigint() - this.ranOutAt));
           this.ranOutAt = 0n;
-          deadline = 0n;
+          spinStart = 0n;
           this.dispatch(n);
           if (this.poll === null) return;
           continue;
@@ -117,11 +117,9 @@ export class FuseSession {
           const spinNanos = this.spin.nanos;
           if (spinNanos === 0 || this.pending > 0) return;
           const now = process.hrtime.bigint();
-          if (deadline === 0n) {
-            spinStart = now;
-            deadline = now + BigInt(spinNanos);
-          }
-          if (now >= deadline) {
+          if (spinStart === 0n) spinStart = now;
+          // The budget only changes between spins (arrived/ranOut, or the pressure timer outside drain).
+          if (now - spinStart >= BigInt(spinNanos)) {
             this.spin.ranOut();
             this.ranOutAt = spinStart;
             return;
