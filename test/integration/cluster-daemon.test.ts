@@ -125,7 +125,10 @@ describe.skipIf(!corosyncAvailable())('daemon in cluster mode with a real corosy
     const version = read('.version');
     expect(version).toMatch(/^\{\n"starttime": \d+,\n"clinfo": [1-9]\d*,\n"vmlist": \d+,\n"corosync.conf": \d+,\n/);
     expect(version.endsWith('"kvstore": {\n"node1": {\n}\n}\n}\n')).toBe(true);
-    // the reference's lines for these events, in its [status] domain (seen from pve-cluster 9.1.6)
+    // the reference's lines for these events, in its [status] domain (seen from pve-cluster 9.1.6).
+    // The daemon logged them before the last test's write went through CPG, but this process reads
+    // its stderr pipe only when the event loop gets to it: the checks above are synchronous.
+    await waitUntil('the sync lines in the daemon log', () => (daemonLog.includes('[dcdb] notice: all data is up to date') ? true : undefined));
     expect(daemonLog).toContain('[status] notice: node has quorum');
     expect(daemonLog).toContain('[status] notice: update cluster info (cluster name  itcluster, version = 2)');
     expect(daemonLog).toMatch(/\[dcdb\] notice: members: 1\/\d+\n/);
