@@ -2,7 +2,9 @@
 /**
  * `pmxcfs-ts`: the Proxmox cluster file system daemon (spec §1).
  */
-// First: V8 tiering options that must be set before the rest of the daemon's code loads.
+// First: a foreground daemon started without its heap options becomes one with them (execv).
+import './daemon/early-reexec';
+// Then: V8 tiering options that must be set before the rest of the daemon's code loads.
 import './daemon/jit-tiering';
 import { closeSync, writeSync } from 'node:fs';
 import { daemonize } from './daemon/daemonize';

@@ -82,8 +82,9 @@ export function describeServer(s: FuseServer): string {
  * directory), or undefined when the command is not one.
  */
 export function daemonOptionsOf(s: FuseServer): DaemonOptions | undefined {
-  // node .../dist/src/main.js ARGS, or a wrapper's exec of the same; the reference is `pmxcfs ARGS`.
-  const script = s.argv.findIndex((a, i) => i < 3 && (/(^|\/)main\.js$/.test(a) || basename(a).startsWith('pmxcfs')));
+  // node [node options] .../dist/src/main.js ARGS, or a wrapper's exec of the same (a daemon started
+  // without its heap options adds one, heap-options.ts); the reference is `pmxcfs ARGS`.
+  const script = s.argv.findIndex((a, i) => i < 8 && (/(^|\/)main\.js$/.test(a) || basename(a).startsWith('pmxcfs')));
   if (script < 0) return undefined;
   const parsed = parseArgs(s.argv.slice(script + 1));
   if (parsed.kind !== 'run') return undefined;

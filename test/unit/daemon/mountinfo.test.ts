@@ -38,6 +38,9 @@ describe('daemonOptionsOf', () => {
     expect(o!.controlSocket).toBeUndefined();
     const s = daemonOptionsOf({ pid: 5, cwd: '/', argv: ['/usr/bin/node', 'main.js', '--control-socket', 'run/x.sock'] });
     expect(s!.controlSocket).toBe('/run/x.sock');
+    // node options before the script: the heap option a re-executed daemon adds, and the operator's own
+    const r = daemonOptionsOf({ pid: 5, cwd: '/', argv: ['/usr/bin/node', '--max-semi-space-size=1', '--trace-gc', '--cpu-prof', '/opt/p/dist/src/main.js', '-f', '--mount', '/m'] });
+    expect(r).toMatchObject({ mount: '/m', foreground: true });
   });
 
   it('the reference and other programs: defaults, or nothing', () => {
