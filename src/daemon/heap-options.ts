@@ -13,9 +13,6 @@ import { DAEMON_NODE_OPTIONS } from './v8-flags';
 
 const F_SETFD = 2;
 
-/** Set in the environment of the re-executed image, so that it never tries a second time. */
-export const REEXEC_ENV = 'PMXCFS_TS_REEXEC';
-
 /** The option's name: "--max-semi-space-size=1" -> "--max-semi-space-size" (V8 treats _ and - alike). */
 function optionName(option: string): string {
   const eq = option.indexOf('=');
@@ -39,18 +36,14 @@ export function reexecArgv(execPath: string, missing: readonly string[], execArg
 }
 
 /**
- * Re-executes this process with the missing options, once; returns only when that did not happen
- * (nothing missing, already re-executed, or execv failed), with the reason for a log line.
+ * Re-executes this process with the missing options; returns only when that did not happen, with
+ * null when nothing is missing or the reason for a log line when execv failed. It happens at most
+ * once: the new image has the options in its execArgv, so nothing is missing there.
  */
 export function reexecWithNodeOptions(script: string, args: readonly string[], keepFds: readonly number[] = []): string | null {
-  if (process.env[REEXEC_ENV] !== undefined) {
-    delete process.env[REEXEC_ENV];
-    return null;
-  }
   const missing = missingNodeOptions(process.execArgv, process.env['NODE_OPTIONS']);
   if (missing.length === 0) return null;
   const argv = reexecArgv(process.execPath, missing, process.execArgv, script, args);
-  process.env[REEXEC_ENV] = '1';
   try {
     const libc = koffi.load('libc.so.6');
     const execv = libc.func('int execv(const char *path, const char **argv)') as (path: string, argv: (string | null)[]) => number;
@@ -61,7 +54,5 @@ export function reexecWithNodeOptions(script: string, args: readonly string[], k
     return `execv ${process.execPath} failed; running without ${missing.join(' ')}`;
   } catch (err) {
     return `cannot re-execute with ${missing.join(' ')}: ${(err as Error).message}`;
-  } finally {
-    delete process.env[REEXEC_ENV];
   }
 }
