@@ -21,15 +21,21 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-function summary(latencies: number[], seconds: number): Record<string, number> {
+/**
+ * The loop's figures; clientCpuUsPerOp is this process's own CPU (user + system, all threads, the
+ * thread pool's included) per operation: the part of an operation's time no file system can remove.
+ */
+function summary(latencies: number[], seconds: number, cpu: NodeJS.CpuUsage): Record<string, number> {
   const s = [...latencies].sort((a, b) => a - b);
-  return { ops: s.length, seconds, perSecond: s.length / seconds, p50Ms: pct(s, 50), p99Ms: pct(s, 99) };
+  const clientCpuUsPerOp = s.length > 0 ? (cpu.user + cpu.system) / s.length : NaN;
+  return { ops: s.length, seconds, perSecond: s.length / seconds, p50Ms: pct(s, 50), p99Ms: pct(s, 99), clientCpuUsPerOp };
 }
 
 /** Back-to-back operations for `seconds` (after a short warm-up); latency of each. */
 function timedLoop(seconds: number, op: (i: number) => void): Record<string, number> {
   for (let i = 0; i < 20; i++) op(i);
   const lat: number[] = [];
+  const cpu0 = process.cpuUsage();
   const start = now();
   const end = start + BigInt(Math.round(seconds * 1e9));
   let t = start;
@@ -39,13 +45,14 @@ function timedLoop(seconds: number, op: (i: number) => void): Record<string, num
     t = now();
     lat.push(ms(b, t));
   }
-  return summary(lat, ms(start, t) / 1000);
+  return summary(lat, ms(start, t) / 1000, process.cpuUsage(cpu0));
 }
 
 /** The same loop for the thread-pool client: one fs/promises operation in flight at a time. */
 async function timedLoopAsync(seconds: number, op: (i: number) => Promise<void>): Promise<Record<string, number>> {
   for (let i = 0; i < 20; i++) await op(i);
   const lat: number[] = [];
+  const cpu0 = process.cpuUsage();
   const start = now();
   const end = start + BigInt(Math.round(seconds * 1e9));
   let t = start;
@@ -55,7 +62,7 @@ async function timedLoopAsync(seconds: number, op: (i: number) => Promise<void>)
     t = now();
     lat.push(ms(b, t));
   }
-  return summary(lat, ms(start, t) / 1000);
+  return summary(lat, ms(start, t) / 1000, process.cpuUsage(cpu0));
 }
 
 /** A 1 KiB payload that names its sequence number (fixed length, so sizes never tell). */

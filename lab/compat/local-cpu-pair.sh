@@ -2,7 +2,8 @@
 # local-cpu-pair.sh — the reference pmxcfs and pmxcfs-ts in local mode (-l), alternating, each in a
 # private mount namespace with its own /etc/pve and a fresh /var/lib/pve-cluster (on /var/tmp, the
 # same disk for both): 3 s of unmeasured writes, then the sync client lab-probe.js atomic for SECONDS,
-# and the daemon's CPU per write (all threads, utime+stime from /proc/PID/stat, user part apart).
+# and the daemon's CPU per write (all threads, utime+stime from /proc/PID/stat, user part apart),
+# with the client's own CPU per write (process.cpuUsage of lab-probe.js).
 # CPU per write moves less with the machine's load than rates do (docs/benchmarks.md, session 7).
 # Run as root, after `npm run build`.
 #
@@ -53,7 +54,8 @@ for r in $(seq 1 "$ROUNDS"); do
         const r = JSON.parse(res).result;
         const [u0, s0] = t0.split(" ").map(Number), [u1, s1] = t1.split(" ").map(Number);
         const us = (ticks) => Math.round((ticks * 1e6) / 100 / r.ops); // USER_HZ 100
-        console.log(`${label}: ${Math.round(r.perSecond)}/s p50 ${r.p50Ms.toFixed(3)} ms, daemon CPU per write ${us(u1 - u0 + s1 - s0)} us (user ${us(u1 - u0)})`);
+        const client = typeof r.clientCpuUsPerOp === "number" ? `, client CPU per write ${Math.round(r.clientCpuUsPerOp)} us` : "";
+        console.log(`${label}: ${Math.round(r.perSecond)}/s p50 ${r.p50Ms.toFixed(3)} ms, daemon CPU per write ${us(u1 - u0 + s1 - s0)} us (user ${us(u1 - u0)})${client}`);
       ' "$res" "$t0" "$t1" "round $r $impl" || echo "round $r $impl: probe failed: $res"
     fi
     kill "$pid" 2>/dev/null
