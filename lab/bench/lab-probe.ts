@@ -23,7 +23,8 @@ function pct(sorted: number[], p: number): number {
 
 /**
  * The loop's figures; clientCpuUsPerOp is this process's own CPU (user + system, all threads, the
- * thread pool's included) per operation: the part of an operation's time no file system can remove.
+ * thread pool's included) per operation: the client's share of each operation, which no file system
+ * can remove (it still depends on how often the client sleeps waiting for replies).
  */
 function summary(latencies: number[], seconds: number, cpu: NodeJS.CpuUsage): Record<string, number> {
   const s = [...latencies].sort((a, b) => a - b);
