@@ -8,10 +8,15 @@
  * environment, controlling terminal) running the same command line with the options added. When
  * execv is not possible the daemon carries on as it was started.
  */
-import koffi from 'koffi';
+import { lazyLibrary } from '../corosync/koffi-types';
 import { DAEMON_NODE_OPTIONS } from './v8-flags';
 
 const F_SETFD = 2;
+
+const libc = lazyLibrary('libc.so.6', (lib) => ({
+  execv: lib.func('int execv(const char *path, const char **argv)') as (path: string, argv: (string | null)[]) => number,
+  fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
+}));
 
 /** The option's name: "--max-semi-space-size=1" -> "--max-semi-space-size" (V8 treats _ and - alike). */
 function optionName(option: string): string {
@@ -45,9 +50,7 @@ export function reexecWithNodeOptions(script: string, args: readonly string[], k
   if (missing.length === 0) return null;
   const argv = reexecArgv(process.execPath, missing, process.execArgv, script, args);
   try {
-    const libc = koffi.load('libc.so.6');
-    const execv = libc.func('int execv(const char *path, const char **argv)') as (path: string, argv: (string | null)[]) => number;
-    const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number;
+    const { execv, fcntl } = libc();
     // Node marks its stdio close-on-exec; the new image must get the same stdio (and `keepFds`).
     for (const fd of [0, 1, 2, ...keepFds]) fcntl(fd, F_SETFD, 0);
     execv(process.execPath, [...argv, null]);
