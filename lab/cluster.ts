@@ -188,7 +188,7 @@ export class Cluster {
           last = await this.status(names);
           for (const s of last) {
             if (s.container === 'exited' || s.container === 'absent') throw new ClusterError(`${s.node} is ${s.container}\n${await this.explain([s.node], last)}`);
-            if (mounted && s.daemonInImage && !s.daemonPid && /\[lab-entrypoint\] pmxcfs-ts exited/.test(await this.node(s.node).logs(200)))
+            if (mounted && s.daemonInImage && !s.daemonPid && supervisedDaemonExited(await this.node(s.node).logs(200)))
               throw new ClusterError(`the pmxcfs-ts daemon on ${s.node} exited (it is not restarted)\n${await this.explain([s.node], last)}`);
           }
           return last;
@@ -379,6 +379,16 @@ export function blockedPeers(
   );
   for (const n of nodes) if (!groupOf.has(n.name)) groupOf.set(n.name, groups.length);
   return new Map(nodes.map((n) => [n.name, nodes.filter((p) => groupOf.get(p.name) !== groupOf.get(n.name)).map((p) => p.ip)]));
+}
+
+/**
+ * Whether the entrypoint reports that its daemon exited since it last started one. A container's
+ * log outlives a restart: an exit logged by the previous run (a test stopped the daemon, then
+ * restarted the container) is not about the daemon the new run is still starting.
+ */
+export function supervisedDaemonExited(log: string): boolean {
+  const exited = log.lastIndexOf('[lab-entrypoint] pmxcfs-ts exited');
+  return exited >= 0 && exited > log.lastIndexOf('[lab-entrypoint] starting pmxcfs-ts');
 }
 
 export function describeStatus(s: NodeStatus): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockedPeers, isLeftover } from '../../../lab/cluster';
+import { blockedPeers, isLeftover, supervisedDaemonExited } from '../../../lab/cluster';
 import { cidrRange, freeSubnets, nodeAddress, overlaps } from '../../../lab/subnets';
 import { tarOneFile, untarFirstFile } from '../../../lab/tar';
 import { demuxBuffer } from '../../../lab/dockerode-client';
@@ -78,5 +78,25 @@ describe('lab partitions', () => {
   it('refuses unknown nodes and a node in two groups', () => {
     expect(() => blockedPeers(nodes, [['node9']])).toThrow(/unknown node "node9"/);
     expect(() => blockedPeers(nodes, [['node1'], ['node1', 'node2']])).toThrow(/node1 is in two groups/);
+  });
+});
+
+describe('the entrypoint daemon\'s exit in a container log', () => {
+  const start = '[lab-entrypoint] starting pmxcfs-ts -f --mount /etc/pve --db /var/lib/pve-cluster/config.db --nodename node2';
+  const exit = '[lab-entrypoint] pmxcfs-ts exited with status 137 (not restarted)';
+
+  it('counts an exit after the last start', () => {
+    expect(supervisedDaemonExited([start, 'node2 pmxcfs-ts[20]: [main] notice: started', exit].join('\n'))).toBe(true);
+    expect(supervisedDaemonExited(['corosync lines', exit].join('\n'))).toBe(true); // its start scrolled out
+  });
+
+  it('ignores an exit of a previous container run once the entrypoint starts the daemon again', () => {
+    const log = [start, exit, '[lab-entrypoint] SIGTERM: shutting down', '[lab-entrypoint] stopped', start].join('\n');
+    expect(supervisedDaemonExited(log)).toBe(false);
+  });
+
+  it('is false without any exit', () => {
+    expect(supervisedDaemonExited([start, 'node2 pmxcfs-ts[20]: [main] notice: started'].join('\n'))).toBe(false);
+    expect(supervisedDaemonExited('')).toBe(false);
   });
 });
