@@ -96,6 +96,10 @@ describe.skipIf(!corosyncAvailable())('daemon in cluster mode with a real corosy
   it('becomes quorate when corosync starts; writes go through CPG (writer = corosync nodeid)', async () => {
     await ns.startCorosync();
     await waitUntil('write bits', () => (writable('corosync.conf') ? true : undefined));
+    // Quorum (the write bits) comes from corosync's quorum service; the daemon joins its CPG group
+    // and syncs after that, and a write before the join is refused with EBUSY, as the reference's
+    // failed send is. On a loaded machine that gap is long enough for the next line to land in it.
+    await waitUntil('the dcdb sync', () => (daemonLog.includes('[dcdb] notice: all data is up to date') ? true : undefined));
     fs.mkdirSync(p('nodes'));
     fs.mkdirSync(p('nodes/node1'));
     fs.writeFileSync(p('nodes/node1/hello.txt'), 'hello cluster\n');
